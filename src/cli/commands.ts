@@ -1,0 +1,104 @@
+// Command table: names, options and help text. Kept free of heavy imports so that `tezip --help` and usage
+// errors never load the native addon; each command's implementation is required only when it runs.
+import { OptionSpec, formatOptions } from './args.js';
+
+export interface CommandDef {
+  name: string;
+  usage: string;
+  summary: string;
+  options: readonly OptionSpec[];
+  examples: readonly string[];
+  load: () => { run(positionals: string[], options: Record<string, string | number | boolean | undefined>): Promise<number> };
+}
+
+const help: OptionSpec = { name: 'help', short: 'h', type: 'flag', help: 'show this help' };
+
+export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo2d', 'lorenzo3d'] as const;
+
+export const COMMANDS: readonly CommandDef[] = [
+  {
+    name: 'compress',
+    usage: 'tezip compress IN(.raw|.json) [-o OUT.tez] [bound] [options]',
+    summary: 'compress a raw array (NAME.raw with a NAME.json sidecar) into a .tez file',
+    options: [
+      { name: 'output', short: 'o', type: 'string', arg: 'OUT.tez', help: 'output file (default: NAME.tez next to the input)' },
+      { name: 'abs', type: 'number', arg: 'E', help: 'absolute bound: |x̂−x| ≤ E' },
+      { name: 'rel', type: 'number', arg: 'E', help: 'relative bound: |x̂−x| ≤ E·(max−min); with --abs both hold' },
+      { name: 'pwrel', type: 'number', arg: 'E', help: 'point-wise relative bound: |x̂−x| ≤ E·|x| (not with --abs/--rel)' },
+      { name: 'predictor', type: 'string', arg: 'P', choices: PREDICTORS, help: `predictor: ${PREDICTORS.join('|')} (default auto)` },
+      { name: 'level', type: 'string', arg: 'L', choices: ['0', '1', '2'], help: 'effort 0 fastest, 1 default, 2 strongest' },
+      { name: 'threads', type: 'number', arg: 'N', help: 'worker threads (default: library default)' },
+      { name: 'chunk-frames', type: 'number', arg: 'N', help: 'frames per independent chunk (default: library default)' },
+      { name: 'json', type: 'flag', help: 'print one JSON object with sizes, speed and verified errors' },
+      { name: 'verify', type: 'flag', help: 'decode the output again and check the bound (always on with --json)' },
+      help,
+    ],
+    examples: [
+      'tezip compress samples/era5_small.raw -o /tmp/era5.tez --rel 1e-3',
+      'tezip compress samples/bulk_water_small.json -o /tmp/water.tez --json',
+    ],
+    load: () => require('./compress.js'),
+  },
+  {
+    name: 'decompress',
+    usage: 'tezip decompress IN.tez -o OUT.raw',
+    summary: 'decompress a .tez file into OUT.raw and its OUT.json sidecar (shape, dtype)',
+    options: [
+      { name: 'output', short: 'o', type: 'string', arg: 'OUT.raw', help: 'output data file; the sidecar goes next to it' },
+      help,
+    ],
+    examples: ['tezip decompress /tmp/era5.tez -o /tmp/era5_decoded.raw'],
+    load: () => require('./decompress.js'),
+  },
+  {
+    name: 'info',
+    usage: 'tezip info IN.tez [--json]',
+    summary: 'show the header, the chunks (frames, bytes, predictor, method) and the ratio of a .tez file',
+    options: [{ name: 'json', type: 'flag', help: 'print one JSON object' }, help],
+    examples: ['tezip info /tmp/era5.tez'],
+    load: () => require('./info.js'),
+  },
+  {
+    name: 'demo',
+    usage: 'tezip demo',
+    summary: 'compress the shipped samples in every bound mode and print ratio, speed and verified error',
+    options: [help],
+    examples: ['tezip demo'],
+    load: () => require('./demo.js'),
+  },
+];
+
+export const EXIT_CODES = `Exit codes:
+  0  success
+  1  bad input or data error (missing or unreadable file, bad sidecar, corrupt .tez, failed verification)
+  2  usage error (unknown command or option, bad option value, conflicting bounds)`;
+
+export function mainHelp(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `tezip — compression of time-evolutionary image data (sequences of 2-D frames)
+
+Usage: tezip COMMAND [options]   (tezip COMMAND --help for details)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
+
+Bounds (compress): none = lossless (bit-exact); --abs E; --rel E; --abs E --rel F (both hold); --pwrel E.
+
+${EXIT_CODES}
+`;
+}
+
+export function commandHelp(c: CommandDef): string {
+  return `Usage: ${c.usage}
+
+${c.summary[0].toUpperCase()}${c.summary.slice(1)}.
+
+Options:
+${formatOptions(c.options)}
+
+Example${c.examples.length > 1 ? 's' : ''}:
+${c.examples.map((e) => '  ' + e).join('\n')}
+
+${EXIT_CODES}
+`;
+}
