@@ -1,0 +1,3 @@
+// The .tez container's building blocks (docs/FORMAT.md).
+export * from './format';
+export * from './reader';
