@@ -1,0 +1,527 @@
+// The generic chunk compressor: predictor -> quantizer -> token/context rANS (+ zstd where it pays),
+// with a stored fallback. Predictors and quantizers are independent stages (predict/, quantize/); this
+// file only composes them, picks the cheapest combination per chunk, and lays out the payload
+// (docs/FORMAT.md, "Chunk payload").
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "../entropy/rans.h"
+#include "../entropy/zstd_stage.h"
+#include "../predict/predictors.h"
+#include "../quantize/abs.h"
+#include "../quantize/lossless.h"
+#include "../quantize/pwrel.h"
+#include "bytes.h"
+#include "tezip/codec.h"
+
+namespace tezip {
+namespace {
+
+constexpr uint8_t kPayloadVersion = 1;
+enum Method : uint8_t { kStored = 0, kCoded = 1, kZstdRaw = 2 };
+enum QuantId : uint8_t { kQLossless = 0, kQAbsInt = 1, kQAbsFloat = 2, kQPwRel = 3 };
+
+Geometry geometryOf(const Shape& s) { return Geometry{size_t(s.width) * s.channels, s.channels, s.height}; }
+
+struct Streams {
+  std::vector<uint16_t> tok;
+  BitWriter extras;
+  std::vector<uint8_t> esc;
+  uint64_t nesc = 0;
+};
+
+// Runs predictor PK and quantizer q over `frames` frames, producing tokens, extra bits and escapes.
+template <Predictor PK, class T, class Q>
+void runEncode(const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
+  using A = typename Q::A;
+  const size_t fl = g.frameLen();
+  std::vector<A> ba(fl), bb(fl);
+  A* cur = ba.data();
+  A* prev = bb.data();
+  s.tok.resize(frames * fl);
+  for (size_t t = 0; t < frames; t++) {
+    if (t) std::swap(cur, prev);
+    const T* xf = x + t * fl;
+    uint16_t* tk = s.tok.data() + t * fl;
+    for (size_t y = 0; y < g.rows; y++) {
+      Neighbours nb{g.chans, g.rowLen, false, y > 0, t > 0};
+      const size_t base = y * g.rowLen;
+      for (size_t col = 0; col < g.rowLen; col++) {
+        const size_t j = base + col;
+        nb.w = col >= g.chans;
+        const A p = predict<A>(PK, cur, prev, j, nb);
+        uint64_t v;
+        if (q.encode(xf[j], p, cur[j], v)) {
+          const Token k = tokenize(v);
+          tk[j] = k.tok;
+          s.extras.put(k.extra, k.nextra);
+          if (q.sideBits) s.extras.put(q.side, q.sideBits);
+        } else {
+          tk[j] = kEscToken;
+          const uint8_t* raw = reinterpret_cast<const uint8_t*>(xf + j);
+          s.esc.insert(s.esc.end(), raw, raw + sizeof(T));
+          s.nesc++;
+        }
+      }
+    }
+  }
+}
+
+template <class T, class Q>
+void encodeWith(Predictor pk, const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
+  switch (pk) {
+    case Predictor::None: return runEncode<Predictor::None>(x, frames, g, q, s);
+    case Predictor::Prev: return runEncode<Predictor::Prev>(x, frames, g, q, s);
+    case Predictor::Lorenzo2D: return runEncode<Predictor::Lorenzo2D>(x, frames, g, q, s);
+    default: return runEncode<Predictor::Lorenzo3D>(x, frames, g, q, s);
+  }
+}
+
+template <Predictor PK, class T, class Q>
+void runDecode(RansDecoder& dec, BitReader& extras, ByteReader& esc, size_t frames, const Geometry& g, Q& q,
+               T* out) {
+  using A = typename Q::A;
+  const size_t fl = g.frameLen();
+  std::vector<A> ba(fl), bb(fl);
+  std::vector<uint16_t> ta(fl), tb(fl);
+  A* cur = ba.data();
+  A* prev = bb.data();
+  uint16_t* tcur = ta.data();
+  uint16_t* tprev = tb.data();
+  for (size_t t = 0; t < frames; t++) {
+    if (t) {
+      std::swap(cur, prev);
+      std::swap(tcur, tprev);
+    }
+    const uint16_t* tp = t ? tprev : nullptr;
+    for (size_t y = 0; y < g.rows; y++) {
+      const size_t base = y * g.rowLen;
+      for (size_t col = 0; col < g.rowLen; col++) {
+        const unsigned sym = dec.next(contextAt(tcur, tp, base + col, col, y > 0, g));
+        if (sym >= kAlphabet) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
+        tcur[base + col] = uint16_t(sym);
+      }
+    }
+    T* of = out + t * fl;
+    for (size_t y = 0; y < g.rows; y++) {
+      Neighbours nb{g.chans, g.rowLen, false, y > 0, t > 0};
+      const size_t base = y * g.rowLen;
+      for (size_t col = 0; col < g.rowLen; col++) {
+        const size_t j = base + col;
+        nb.w = col >= g.chans;
+        const A p = predict<A>(PK, cur, prev, j, nb);
+        const unsigned tk = tcur[j];
+        if (tk == kEscToken) {
+          T raw;
+          std::memcpy(&raw, esc.take(sizeof(T)), sizeof(T));
+          of[j] = q.decodeEscape(raw, p, cur[j]);
+        } else {
+          const uint64_t v = tokenBase(tk) + extras.get(tokenExtraBits(tk));
+          of[j] = q.decode(v, p, cur[j], extras);
+        }
+      }
+    }
+  }
+}
+
+template <class T, class Q>
+void decodeWith(Predictor pk, RansDecoder& dec, BitReader& extras, ByteReader& esc, size_t frames,
+                const Geometry& g, Q& q, T* out) {
+  switch (pk) {
+    case Predictor::None: return runDecode<Predictor::None>(dec, extras, esc, frames, g, q, out);
+    case Predictor::Prev: return runDecode<Predictor::Prev>(dec, extras, esc, frames, g, q, out);
+    case Predictor::Lorenzo2D: return runDecode<Predictor::Lorenzo2D>(dec, extras, esc, frames, g, q, out);
+    case Predictor::Lorenzo3D: return runDecode<Predictor::Lorenzo3D>(dec, extras, esc, frames, g, q, out);
+    default: throw Error(ErrorCode::Unsupported, "chunk uses an unknown predictor");
+  }
+}
+
+// A quantizer choice with its parameters, serialisable into the payload.
+struct QuantChoice {
+  QuantId id = kQLossless;
+  LosslessParams lossless;
+  int64_t e = 0;       // AbsInt
+  double eb = 0;       // AbsFloat
+  double eps = 0, bin = 0;  // PwRel
+  SignMode signs = SignMode::Positive;
+
+  void write(ByteWriter& w) const {
+    w.u8(id);
+    switch (id) {
+      case kQLossless:
+        w.le<uint64_t>(lossless.minQ);
+        w.le<uint64_t>(lossless.step);
+        w.u8(lossless.bits);
+        break;
+      case kQAbsInt: w.le<uint64_t>(uint64_t(e)); break;
+      case kQAbsFloat: w.f64(eb); break;
+      case kQPwRel:
+        w.f64(bin);
+        w.u8(uint8_t(signs));
+        break;
+    }
+  }
+  static QuantChoice read(ByteReader& r, DType dt) {
+    QuantChoice c;
+    const uint8_t id = r.u8();
+    const bool fl = dtypeIsFloat(dt);
+    switch (id) {
+      case kQLossless:
+        c.id = kQLossless;
+        c.lossless.minQ = r.le<uint64_t>();
+        c.lossless.step = r.le<uint64_t>();
+        c.lossless.bits = r.u8();
+        if (c.lossless.step == 0 || c.lossless.bits == 0 || c.lossless.bits > 8 * dtypeSize(dt))
+          throw Error(ErrorCode::Corrupt, "bad lossless parameters");
+        break;
+      case kQAbsInt:
+        if (fl) throw Error(ErrorCode::Corrupt, "integer quantizer on float data");
+        c.id = kQAbsInt;
+        c.e = int64_t(r.le<uint64_t>());
+        if (c.e < 1 || c.e > (int64_t(1) << 40)) throw Error(ErrorCode::Corrupt, "bad error bound");
+        break;
+      case kQAbsFloat:
+        if (!fl) throw Error(ErrorCode::Corrupt, "float quantizer on integer data");
+        c.id = kQAbsFloat;
+        c.eb = r.f64();
+        if (!(c.eb > 0) || !std::isfinite(c.eb)) throw Error(ErrorCode::Corrupt, "bad error bound");
+        break;
+      case kQPwRel: {
+        c.id = kQPwRel;
+        c.bin = r.f64();
+        const uint8_t s = r.u8();
+        if (!(c.bin > 0) || !std::isfinite(c.bin) || s > 2) throw Error(ErrorCode::Corrupt, "bad pwrel parameters");
+        c.signs = SignMode(s);
+        break;
+      }
+      default: throw Error(ErrorCode::Unsupported, "chunk uses an unknown quantizer");
+    }
+    return c;
+  }
+};
+
+template <class T>
+void encodeStreams(const QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s) {
+  switch (qc.id) {
+    case kQLossless: {
+      LosslessQuantizer<T> q(qc.lossless);
+      return encodeWith(pk, x, frames, g, q, s);
+    }
+    case kQAbsInt:
+      if constexpr (!std::is_floating_point<T>::value) {
+        AbsIntQuantizer<T> q(qc.e);
+        return encodeWith(pk, x, frames, g, q, s);
+      }
+      break;
+    case kQAbsFloat:
+      if constexpr (std::is_floating_point<T>::value) {
+        AbsFloatQuantizer<T> q(qc.eb);
+        return encodeWith(pk, x, frames, g, q, s);
+      }
+      break;
+    case kQPwRel: {
+      PwRelQuantizer<T> q(qc.eps, qc.bin, qc.signs);
+      return encodeWith(pk, x, frames, g, q, s);
+    }
+  }
+  throw Error(ErrorCode::Internal, "quantizer does not fit the dtype");
+}
+
+// Bits a candidate would take: tokens under their contexts, extra bits, escapes after zstd.
+double costOf(Streams& s, size_t frames, const Geometry& g) {
+  std::vector<uint8_t> ctx(s.tok.size());
+  computeContexts(s.tok.data(), frames, g, ctx.data());
+  auto h = std::make_unique<Histograms>();
+  h->add(s.tok.data(), ctx.data(), s.tok.size());
+  const std::vector<uint8_t> ex = s.extras.finish();
+  double bits = h->costBits() + 8.0 * ex.size();
+  if (!s.esc.empty()) bits += 8.0 * std::min(s.esc.size(), zstdCompress(s.esc.data(), s.esc.size(), 1).size());
+  return bits;
+}
+
+template <class T>
+std::vector<uint8_t> writeCoded(const QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g) {
+  Streams s;
+  encodeStreams(qc, pk, x, frames, g, s);
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
+  w.u8(kPayloadVersion);
+  w.u8(kCoded);
+  w.u8(uint8_t(pk));
+  qc.write(w);
+  w.varint(s.nesc);
+  {
+    std::vector<uint8_t> ctx(s.tok.size());
+    computeContexts(s.tok.data(), frames, g, ctx.data());
+    auto h = std::make_unique<Histograms>();
+    h->add(s.tok.data(), ctx.data(), s.tok.size());
+    ransEncode(s.tok.data(), ctx.data(), s.tok.size(), *h, w);
+  }
+  std::vector<uint16_t>().swap(s.tok);
+  const std::vector<uint8_t> ex = s.extras.finish();
+  w.varint(ex.size());
+  w.bytes(ex.data(), ex.size());
+  if (s.esc.empty()) {
+    w.u8(0);
+    w.varint(0);
+  } else {
+    std::vector<uint8_t> z = zstdCompress(s.esc.data(), s.esc.size(), 3);
+    if (z.size() < s.esc.size()) {
+      w.u8(1);
+      w.varint(z.size());
+      w.bytes(z.data(), z.size());
+    } else {
+      w.u8(0);
+      w.varint(s.esc.size());
+      w.bytes(s.esc.data(), s.esc.size());
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> storedPayload(const void* data, size_t bytes) {
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
+  w.u8(kPayloadVersion);
+  w.u8(kStored);
+  w.bytes(static_cast<const uint8_t*>(data), bytes);
+  return out;
+}
+
+std::vector<uint8_t> zstdRawPayload(const void* data, size_t bytes, int level, bool longWindow) {
+  std::vector<uint8_t> out;
+  ByteWriter w(out);
+  w.u8(kPayloadVersion);
+  w.u8(kZstdRaw);
+  std::vector<uint8_t> z = zstdCompress(static_cast<const uint8_t*>(data), bytes, level, longWindow);
+  w.bytes(z.data(), z.size());
+  return out;
+}
+
+template <class T>
+std::vector<QuantChoice> quantizerCandidates(const EncodeParams& prm, const T* x, size_t n) {
+  QuantChoice lossless;
+  lossless.id = kQLossless;
+  lossless.lossless = losslessParams(x, n);
+  std::vector<QuantChoice> c;
+  if (prm.mode == Mode::Abs) {
+    if constexpr (std::is_floating_point<T>::value) {
+      if (prm.ebAbs > 0) {
+        QuantChoice q;
+        q.id = kQAbsFloat;
+        q.eb = prm.ebAbs;
+        c.push_back(q);
+      }
+    } else {
+      // integer errors are whole numbers: a bound below 1 is lossless
+      const double e = std::floor(std::min(prm.ebAbs, 1099511627776.0));
+      if (e >= 1) {
+        QuantChoice q;
+        q.id = kQAbsInt;
+        q.e = int64_t(e);
+        c.push_back(q);
+      }
+    }
+  } else if (prm.mode == Mode::PwRel) {
+    QuantChoice q;
+    q.id = kQPwRel;
+    q.eps = prm.epsPw;
+    q.bin = PwRelQuantizer<T>::binFor(prm.epsPw);
+    q.signs = signModeOf(x, n);
+    c.push_back(q);
+  }
+  // Lossless always satisfies any bound; it is a candidate whenever the bound leaves nothing to gain
+  // or (pwrel on integers, where small values must stay exact) it may simply be smaller.
+  if (c.empty() || (prm.mode == Mode::PwRel && !std::is_floating_point<T>::value)) c.push_back(lossless);
+  return c;
+}
+
+template <class T>
+std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
+  const Shape& sh = prm.shape;
+  const Geometry g = geometryOf(sh);
+  const size_t frames = sh.frames, fl = g.frameLen(), n = frames * fl;
+  const size_t rawBytes = n * sizeof(T);
+  std::vector<QuantChoice> quants = quantizerCandidates(prm, x, n);
+
+  std::vector<Predictor> preds;
+  if (prm.predictor == Predictor::Auto) {
+    preds = {Predictor::Lorenzo3D, Predictor::Prev, Predictor::Lorenzo2D, Predictor::None};
+    if (frames == 1) preds = {Predictor::Lorenzo2D, Predictor::None};
+  } else {
+    preds = {prm.predictor};
+  }
+
+  // Measure every (quantizer, predictor) on a sample of leading frames (all frames at level 2).
+  size_t sampleFrames = frames;
+  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 20;
+  if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 2), (sampleTarget + fl - 1) / fl);
+  double best = std::numeric_limits<double>::infinity();
+  size_t bestQ = 0;
+  Predictor bestP = preds[0];
+  if (quants.size() * preds.size() > 1 && !(prm.level == 0 && quants.size() == 1)) {
+    for (size_t qi = 0; qi < quants.size(); qi++)
+      for (Predictor pk : preds) {
+        Streams s;
+        encodeStreams(quants[qi], pk, x, sampleFrames, g, s);
+        const double c = costOf(s, sampleFrames, g);
+        if (c < best) {
+          best = c;
+          bestQ = qi;
+          bestP = pk;
+        }
+      }
+  } else if (prm.level == 0 && prm.predictor == Predictor::Auto) {
+    bestP = frames > 1 ? Predictor::Lorenzo3D : Predictor::Lorenzo2D;
+  }
+
+  std::vector<uint8_t> out = writeCoded(quants[bestQ], bestP, x, frames, g);
+
+  // zstd over the raw values: wins on sparse, repetitive frames (long matches across frames), and being
+  // lossless it satisfies every bound. Try it when a quick look at the sample says it may pay.
+  if (prm.level >= 1) {
+    const size_t sampleBytes = sampleFrames * fl * sizeof(T);
+    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(x), sampleBytes, 3).size();
+    const double codedSample = std::isfinite(best) ? best / 8.0 : double(out.size()) * sampleFrames / frames;
+    if (double(z3) < 1.5 * codedSample) {
+      std::vector<uint8_t> z = zstdRawPayload(x, rawBytes, prm.level >= 2 ? 19 : 17, true);
+      if (z.size() < out.size()) out.swap(z);
+    }
+  }
+  if (out.size() >= rawBytes + 2) out = storedPayload(x, rawBytes);
+  return out;
+}
+
+template <class T>
+void decodeCoded(ByteReader& r, DType dt, const Shape& sh, T* out) {
+  const Geometry g = geometryOf(sh);
+  const uint8_t pkRaw = r.u8();
+  if (pkRaw > uint8_t(Predictor::Lorenzo3D)) throw Error(ErrorCode::Unsupported, "chunk uses an unknown predictor");
+  const Predictor pk = Predictor(pkRaw);
+  const QuantChoice qc = QuantChoice::read(r, dt);
+  const uint64_t nesc = r.varint();
+  if (nesc > sh.elements()) throw Error(ErrorCode::Corrupt, "escape count exceeds the chunk");
+  RansDecoder dec(r);
+  const uint64_t exLen = r.varint();
+  const uint8_t* ex = r.take(size_t(exLen));
+  BitReader extras(ex, size_t(exLen));
+  const uint8_t escMethod = r.u8();
+  const uint64_t escLen = r.varint();
+  const uint8_t* escBytes = r.take(size_t(escLen));
+  std::vector<uint8_t> escBuf;
+  const size_t escRaw = size_t(nesc) * sizeof(T);
+  if (escMethod == 1) {
+    escBuf.resize(escRaw);
+    zstdDecompress(escBytes, size_t(escLen), escBuf.data(), escRaw);
+    escBytes = escBuf.data();
+  } else if (escMethod != 0 || escLen != escRaw) {
+    throw Error(ErrorCode::Corrupt, "bad escape stream");
+  }
+  ByteReader esc(escBytes, escRaw);
+  switch (qc.id) {
+    case kQLossless: {
+      LosslessQuantizer<T> q(qc.lossless);
+      decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
+      break;
+    }
+    case kQAbsInt:
+      if constexpr (!std::is_floating_point<T>::value) {
+        AbsIntQuantizer<T> q(qc.e);
+        decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
+      }
+      break;
+    case kQAbsFloat:
+      if constexpr (std::is_floating_point<T>::value) {
+        AbsFloatQuantizer<T> q(qc.eb);
+        decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
+      }
+      break;
+    case kQPwRel: {
+      PwRelQuantizer<T> q(0, qc.bin, qc.signs);
+      decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
+      break;
+    }
+  }
+  dec.finish();
+  if (esc.left() != 0) throw Error(ErrorCode::Corrupt, "escape stream longer than its escapes");
+  if (r.left() != 0) throw Error(ErrorCode::Corrupt, "trailing bytes after the chunk payload");
+}
+
+void checkShape(const Shape& s) {
+  if (!s.frames || !s.height || !s.width || !s.channels) throw Error(ErrorCode::InvalidArgument, "empty shape");
+  if (s.elements() > (uint64_t(1) << 40)) throw Error(ErrorCode::TooLarge, "chunk too large");
+}
+
+}  // namespace
+
+std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& prm) {
+  checkShape(prm.shape);
+  if (prm.mode == Mode::Abs && !(prm.ebAbs >= 0 && std::isfinite(prm.ebAbs)))
+    throw Error(ErrorCode::InvalidArgument, "absolute bound must be a finite number >= 0");
+  if (prm.mode == Mode::PwRel && !(prm.epsPw > 0 && prm.epsPw < 1))
+    throw Error(ErrorCode::InvalidArgument, "point-wise relative bound must be in (0, 1)");
+  switch (prm.dtype) {
+    case DType::U8: return encodeTyped(static_cast<const uint8_t*>(data), prm);
+    case DType::U16: return encodeTyped(static_cast<const uint16_t*>(data), prm);
+    case DType::I16: return encodeTyped(static_cast<const int16_t*>(data), prm);
+    case DType::I32: return encodeTyped(static_cast<const int32_t*>(data), prm);
+    case DType::F32: return encodeTyped(static_cast<const float*>(data), prm);
+    case DType::F64: return encodeTyped(static_cast<const double*>(data), prm);
+  }
+  throw Error(ErrorCode::InvalidArgument, "unknown dtype");
+}
+
+void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, void* out) {
+  checkShape(sh);
+  const size_t rawBytes = size_t(sh.elements()) * dtypeSize(dt);
+  ByteReader r(bytes, size);
+  const uint8_t ver = r.u8();
+  if (ver != kPayloadVersion) throw Error(ErrorCode::Unsupported, "chunk payload version " + std::to_string(ver));
+  const uint8_t method = r.u8();
+  switch (method) {
+    case kStored:
+      if (r.left() != rawBytes) throw Error(ErrorCode::Corrupt, "stored chunk has the wrong size");
+      std::memcpy(out, r.pos(), rawBytes);
+      return;
+    case kZstdRaw:
+      zstdDecompress(r.pos(), r.left(), static_cast<uint8_t*>(out), rawBytes);
+      return;
+    case kCoded:
+      switch (dt) {
+        case DType::U8: return decodeCoded(r, dt, sh, static_cast<uint8_t*>(out));
+        case DType::U16: return decodeCoded(r, dt, sh, static_cast<uint16_t*>(out));
+        case DType::I16: return decodeCoded(r, dt, sh, static_cast<int16_t*>(out));
+        case DType::I32: return decodeCoded(r, dt, sh, static_cast<int32_t*>(out));
+        case DType::F32: return decodeCoded(r, dt, sh, static_cast<float*>(out));
+        case DType::F64: return decodeCoded(r, dt, sh, static_cast<double*>(out));
+      }
+      throw Error(ErrorCode::InvalidArgument, "unknown dtype");
+    default:
+      throw Error(ErrorCode::Unsupported, "chunk uses an unknown method " + std::to_string(method));
+  }
+}
+
+ChunkInfo inspectChunk(const uint8_t* bytes, size_t size) {
+  ByteReader r(bytes, size);
+  const uint8_t ver = r.u8();
+  if (ver != kPayloadVersion) throw Error(ErrorCode::Unsupported, "chunk payload version " + std::to_string(ver));
+  ChunkInfo info{Predictor::None, r.u8(), 0};
+  if (info.method > kZstdRaw) throw Error(ErrorCode::Unsupported, "chunk uses an unknown method");
+  if (info.method == kCoded) {
+    info.predictor = Predictor(r.u8());
+    const uint8_t q = r.u8();
+    switch (q) {
+      case kQLossless: r.take(17); break;
+      case kQAbsInt: case kQAbsFloat: r.take(8); break;
+      case kQPwRel: r.take(9); break;
+      default: throw Error(ErrorCode::Unsupported, "chunk uses an unknown quantizer");
+    }
+    info.escapes = r.varint();
+  }
+  return info;
+}
+
+}  // namespace tezip

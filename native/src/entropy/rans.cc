@@ -1,0 +1,160 @@
+#include "rans.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tezip {
+namespace {
+
+// Scales counts to frequencies summing to kScale, every present symbol keeping at least 1.
+void normalize(const uint32_t* count, uint16_t* freq) {
+  uint64_t total = 0;
+  for (unsigned s = 0; s < kAlphabet; s++) total += count[s];
+  std::fill(freq, freq + kAlphabet, 0);
+  if (!total) return;
+  int64_t sum = 0;
+  for (unsigned s = 0; s < kAlphabet; s++) {
+    if (!count[s]) continue;
+    uint64_t f = (uint64_t(count[s]) * kScale + total / 2) / total;
+    freq[s] = uint16_t(std::max<uint64_t>(1, std::min<uint64_t>(f, kScale)));
+    sum += freq[s];
+  }
+  int64_t diff = int64_t(kScale) - sum;
+  while (diff != 0) {  // move the excess onto (or off) the largest frequencies
+    unsigned best = 0;
+    for (unsigned s = 1; s < kAlphabet; s++)
+      if (freq[s] > freq[best]) best = s;
+    if (diff > 0) {
+      freq[best] = uint16_t(freq[best] + diff);
+      diff = 0;
+    } else {
+      int64_t take = std::min<int64_t>(freq[best] - 1, -diff);
+      if (take <= 0) break;  // cannot happen: at most kAlphabet < kScale symbols
+      freq[best] = uint16_t(freq[best] - take);
+      diff += take;
+    }
+  }
+}
+
+}  // namespace
+
+void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx) {
+  const size_t fl = g.frameLen();
+  for (size_t t = 0; t < frames; t++) {
+    const uint16_t* cur = tok + t * fl;
+    const uint16_t* prev = t ? cur - fl : nullptr;
+    uint8_t* c = ctx + t * fl;
+    for (size_t y = 0; y < g.rows; y++) {
+      size_t base = y * g.rowLen;
+      for (size_t col = 0; col < g.rowLen; col++)
+        c[base + col] = uint8_t(contextAt(cur, prev, base + col, col, y > 0, g));
+    }
+  }
+}
+
+double Histograms::costBits() const {
+  double bits = 0;
+  uint16_t freq[kAlphabet];
+  for (unsigned c = 0; c < kContexts; c++) {
+    normalize(count[c], freq);
+    unsigned used = 0;
+    for (unsigned s = 0; s < kAlphabet; s++)
+      if (count[c][s]) {
+        bits += double(count[c][s]) * (kScaleBits - std::log2(double(freq[s])));
+        used++;
+      }
+    bits += used * 16.0;
+  }
+  return bits;
+}
+
+void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histograms& h, ByteWriter& out) {
+  static_assert(kContexts <= 16, "context mask is 16 bits");
+  uint16_t freq[kContexts][kAlphabet];
+  uint16_t start[kContexts][kAlphabet];
+  uint16_t mask = 0;
+  for (unsigned c = 0; c < kContexts; c++) {
+    normalize(h.count[c], freq[c]);
+    uint32_t acc = 0;
+    for (unsigned s = 0; s < kAlphabet; s++) {
+      start[c][s] = uint16_t(acc);
+      acc += freq[c][s];
+    }
+    if (acc) mask = uint16_t(mask | (1u << c));
+  }
+  out.le<uint16_t>(mask);
+  for (unsigned c = 0; c < kContexts; c++) {
+    if (!(mask & (1u << c))) continue;
+    unsigned used = 0;
+    for (unsigned s = 0; s < kAlphabet; s++) used += freq[c][s] != 0;
+    out.varint(used);
+    unsigned last = 0;
+    for (unsigned s = 0; s < kAlphabet; s++) {
+      if (!freq[c][s]) continue;
+      out.varint(s - last);
+      out.varint(freq[c][s] - 1u);
+      last = s;
+    }
+  }
+  std::vector<uint8_t> rev;
+  rev.reserve(n / 2 + 16);
+  uint32_t x[2] = {kRansL, kRansL};
+  for (size_t i = n; i-- > 0;) {
+    uint32_t& st = x[i & 1];
+    const unsigned c = ctx[i], s = tok[i];
+    const uint32_t f = freq[c][s];
+    const uint32_t xmax = ((kRansL >> kScaleBits) << 8) * f;
+    while (st >= xmax) {
+      rev.push_back(uint8_t(st));
+      st >>= 8;
+    }
+    st = ((st / f) << kScaleBits) + (st % f) + start[c][s];
+  }
+  for (int k = 1; k >= 0; k--)
+    for (int b = 3; b >= 0; b--) rev.push_back(uint8_t(x[k] >> (8 * b)));
+  std::reverse(rev.begin(), rev.end());
+  out.varint(rev.size());
+  out.bytes(rev.data(), rev.size());
+}
+
+RansDecoder::RansDecoder(ByteReader& in) {
+  const uint16_t mask = in.le<uint16_t>();
+  for (unsigned c = 0; c < kContexts; c++) {
+    if (!(mask & (1u << c))) continue;
+    uint64_t used = in.varint();
+    if (used == 0 || used > kAlphabet) throw Error(ErrorCode::Corrupt, "bad frequency table");
+    table_[c].resize(kScale);
+    uint64_t sym = 0, acc = 0;
+    for (uint64_t k = 0; k < used; k++) {
+      uint64_t d = in.varint();
+      if (k > 0 && d == 0) throw Error(ErrorCode::Corrupt, "bad frequency table");
+      sym += d;
+      uint64_t f = in.varint() + 1;
+      if (sym >= kAlphabet || f > kScale || acc + f > kScale)
+        throw Error(ErrorCode::Corrupt, "bad frequency table");
+      for (uint64_t j = 0; j < f; j++)
+        table_[c][acc + j] = Slot{uint16_t(sym), uint16_t(f), uint16_t(acc), 0};
+      acc += f;
+    }
+    if (acc != kScale) throw Error(ErrorCode::Corrupt, "frequency table does not sum to scale");
+  }
+  // Contexts absent from the mask get an all-escape table: reaching one means the stream is corrupt, and
+  // the escape path checks its own stream, so decoding cannot run past any buffer.
+  for (unsigned c = 0; c < kContexts; c++)
+    if (table_[c].empty()) table_[c].assign(kScale, Slot{uint16_t(0xffff), 1, 0, 0});
+  uint64_t len = in.varint();
+  if (len < 8) throw Error(ErrorCode::Corrupt, "entropy-coded stream too short");
+  const uint8_t* p = in.take(size_t(len));
+  for (int k = 0; k < 2; k++) state_[k] = uint32_t(p[4 * k]) | uint32_t(p[4 * k + 1]) << 8 |
+                                          uint32_t(p[4 * k + 2]) << 16 | uint32_t(p[4 * k + 3]) << 24;
+  if (state_[0] < kRansL || state_[1] < kRansL) throw Error(ErrorCode::Corrupt, "bad entropy coder state");
+  p_ = p + 8;
+  end_ = p + len;
+}
+
+void RansDecoder::finish() const {
+  if (state_[0] != kRansL || state_[1] != kRansL || p_ != end_)
+    throw Error(ErrorCode::Corrupt, "entropy-coded stream does not end where it should");
+}
+
+}  // namespace tezip
