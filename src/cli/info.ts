@@ -43,9 +43,10 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   }
   const lines: string[] = [`file: ${file}`, `file bytes: ${bytes.byteLength}`];
   if (orig !== undefined) lines.push(`original bytes: ${orig}`, `ratio: ${+ratio!.toPrecision(4)}`);
+  const shown = new Set(['chunks', 'fileBytes', 'ratio', 'decodedBytes']);
   const scalars = (o: Record<string, unknown>, prefix = '') => {
     for (const [k, v] of Object.entries(o)) {
-      if (k === 'chunks') continue;
+      if (shown.has(prefix + k)) continue;
       if (v && typeof v === 'object' && !Array.isArray(v)) scalars(v as Record<string, unknown>, `${prefix}${k}.`);
       else lines.push(`${prefix}${k}: ${cell(v)}`);
     }
@@ -54,7 +55,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   const chunks = Array.isArray(info.chunks) ? (info.chunks as Record<string, unknown>[]) : [];
   lines.push(`chunks: ${chunks.length}`);
   if (chunks.length) {
-    const preferred = ['index', 'firstFrame', 'frames', 'offset', 'bytes', 'predictor', 'method'];
+    const preferred = ['chunk', 'index', 'firstFrame', 'frameCount', 'frames', 'offset', 'payloadBytes', 'bytes', 'predictor', 'method'];
     const keys = [...new Set(chunks.flatMap((c) => Object.keys(c ?? {})))];
     const cols = [...preferred.filter((k) => keys.includes(k)), ...keys.filter((k) => !preferred.includes(k))];
     const rows = [cols, ...chunks.map((c) => cols.map((k) => cell(c?.[k])))];
