@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './args.js';
 import { Bound, jsonNumber, measure } from './metrics.js';
-import { readRaw, rawPaths } from '../io/raw.js';
+import { RawInputError, readRaw, rawPaths } from '../io/raw.js';
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
@@ -18,8 +18,10 @@ export class VerificationError extends Error {
 function boundValue(opts: Opts, name: string): number | undefined {
   const v = opts[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    throw new UsageError(`expected a finite non-negative number for --${name} but received ${v}`);
+  // Same limits as the library's option checks, reported as usage errors before any file is read.
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw new UsageError(`expected a positive number for --${name} but received ${v}`);
+  if (name === 'pwrel' && v >= 1) throw new UsageError(`expected a number between 0 and 1 (exclusive) for --pwrel but received ${v}`);
   return v;
 }
 
@@ -66,6 +68,17 @@ function fmt(v: number, digits = 3): string {
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? String(+v.toPrecision(digits)) : v.toExponential(digits - 1);
 }
 
+/** Writes a result file; a missing folder or a read-only place is the user's to fix, so it gets a plain message. */
+export function writeOutput(file: string, bytes: Uint8Array): void {
+  try {
+    fs.writeFileSync(file, bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such folder' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a folder' : err.message;
+    throw new RawInputError(err.code ?? 'EIO', `cannot write ${file}: ${why}`);
+  }
+}
+
 export async function run(positionals: string[], opts: Opts): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`compress takes one input file, got ${positionals.length} (try tezip compress --help)`);
   const bound = boundFromOptions(opts);
@@ -89,7 +102,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   const t0 = process.hrtime.bigint();
   const bytes = await lib.compress({ data: arr.data, shape: arr.shape, dtype: arr.dtype } as never, copts as never);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  fs.writeFileSync(output, bytes);
+  writeOutput(output, bytes);
 
   const ratio = arr.bytes / bytes.byteLength;
   const MBps = arr.bytes / 1e6 / seconds;

@@ -132,7 +132,13 @@ export function writeRaw(output: string, arr: RawArray, extra: Record<string, un
   const { rawPath, jsonPath } = rawPaths(output);
   const bytes = new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
   const meta = { shape: arr.shape, dtype: arr.dtype, byte_order: 'little', order: 'C', bytes: bytes.byteLength, ...extra };
-  fs.writeFileSync(rawPath, bytes);
-  fs.writeFileSync(jsonPath, JSON.stringify(meta, null, 1) + '\n');
+  try {
+    fs.writeFileSync(rawPath, bytes);
+    fs.writeFileSync(jsonPath, JSON.stringify(meta, null, 1) + '\n');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such folder' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new RawInputError(err.code ?? 'EIO', `cannot write ${err.path ?? rawPath}: ${why}`);
+  }
   return { rawPath, jsonPath };
 }
