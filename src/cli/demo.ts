@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { boundLabel } from './compress.js';
 import { Bound, measure } from './metrics.js';
-import { readRaw } from '../io/raw.js';
+import { RawInputError, readRaw } from '../io/raw.js';
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
@@ -39,6 +39,7 @@ function f3(v: number): string {
 export async function run(_positionals: string[], _opts: Opts): Promise<number> {
   const lib: typeof import('../index.js') = require('../index.js');
   const dir = samplesDir();
+  if (!fs.existsSync(dir)) throw new RawInputError('ENOENT', `samples folder not found: ${dir}`);
   const names = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
   let failures = 0;
   for (const name of names) {
