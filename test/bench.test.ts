@@ -46,4 +46,35 @@ describe('bench/run.mjs --quick', function () {
     for (const row of rows) assert.equal(row.verified, 'yes', JSON.stringify(row));
     for (const row of tezipRows) assert.ok(row.ratio > 0 && row.compMBps > 0 && row.decompMBps > 0);
   });
+
+  it('shows a bad decoder as FAIL and exits 1', function () {
+    // A fake `zstd` first on PATH whose decompression drops bytes: the harness must catch it, not trust it.
+    const bin = path.join(out, 'fakebin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'zstd'),
+      [
+        '#!/bin/sh',
+        '[ "$1" = "--version" ] && { echo "fake zstd"; exit 0; }',
+        'prev=""; in=""; o=""; d=0',
+        'for a in "$@"; do',
+        '  [ "$a" = "-d" ] && d=1',
+        '  if [ "$prev" = "-o" ]; then o="$a"; else case "$a" in -*) ;; *) in="$a";; esac; fi',
+        '  prev="$a"',
+        'done',
+        'if [ $d = 1 ]; then head -c 10 "$in" > "$o"; else cat "$in" > "$o"; fi',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const r = spawnSync(
+      process.execPath,
+      ['bench/run.mjs', '--quick', '--data', 'samples', '--datasets', 'era5_small', '--out', path.join(out, 'fake')],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` } },
+    );
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\| zstd -3 +\|.*\| FAIL/);
+    assert.match(r.stdout, /\| zstd -19 +\|.*\| FAIL/);
+    assert.match(r.stdout, /2 row\(s\) FAILED/);
+  });
 });
