@@ -11,6 +11,7 @@
 #include "../entropy/rans.h"
 #include "../entropy/zstd_stage.h"
 #include "../predict/predictors.h"
+#include "../predict/residuals.h"
 #include "../quantize/abs.h"
 #include "../quantize/lossless.h"
 #include "../quantize/pwrel.h"
@@ -33,7 +34,34 @@ struct Streams {
   uint64_t nesc = 0;
 };
 
-// Runs predictor PK and quantizer q over `frames` frames, producing tokens, extra bits and escapes.
+// Closed-loop path (every quantizer): predictor PK and quantizer q over `frames` frames, producing tokens,
+// extra bits and escapes. Row loops are instantiated per edge case so the inner loop has no edge tests.
+template <Predictor PK, bool W, bool N, bool P, class T, class Q>
+inline void encodeOne(const T* xf, typename Q::A* cur, const typename Q::A* prev, size_t j, const Geometry& g, Q& q,
+                      uint16_t* tk, Streams& s) {
+  const typename Q::A p = predict<PK, W, N, P>(cur, prev, j, g.chans, g.rowLen);
+  uint64_t v;
+  if (q.encode(xf[j], p, cur[j], v)) {
+    const Token k = tokenize(v);
+    tk[j] = k.tok;
+    if (k.nextra) s.extras.put(k.extra, k.nextra);
+    if (q.sideBits) s.extras.put(q.side, q.sideBits);
+  } else {
+    tk[j] = kEscToken;
+    const uint8_t* raw = reinterpret_cast<const uint8_t*>(xf + j);
+    s.esc.insert(s.esc.end(), raw, raw + sizeof(T));
+    s.nesc++;
+  }
+}
+
+template <Predictor PK, bool N, bool P, class T, class Q>
+void encodeRow(const T* xf, typename Q::A* cur, const typename Q::A* prev, size_t base, const Geometry& g, Q& q,
+               uint16_t* tk, Streams& s) {
+  const size_t c = g.chans < g.rowLen ? g.chans : g.rowLen;
+  for (size_t j = base; j < base + c; j++) encodeOne<PK, false, N, P>(xf, cur, prev, j, g, q, tk, s);
+  for (size_t j = base + c; j < base + g.rowLen; j++) encodeOne<PK, true, N, P>(xf, cur, prev, j, g, q, tk, s);
+}
+
 template <Predictor PK, class T, class Q>
 void runEncode(const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
   using A = typename Q::A;
@@ -47,24 +75,13 @@ void runEncode(const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
     const T* xf = x + t * fl;
     uint16_t* tk = s.tok.data() + t * fl;
     for (size_t y = 0; y < g.rows; y++) {
-      Neighbours nb{g.chans, g.rowLen, false, y > 0, t > 0};
       const size_t base = y * g.rowLen;
-      for (size_t col = 0; col < g.rowLen; col++) {
-        const size_t j = base + col;
-        nb.w = col >= g.chans;
-        const A p = predict<A>(PK, cur, prev, j, nb);
-        uint64_t v;
-        if (q.encode(xf[j], p, cur[j], v)) {
-          const Token k = tokenize(v);
-          tk[j] = k.tok;
-          s.extras.put(k.extra, k.nextra);
-          if (q.sideBits) s.extras.put(q.side, q.sideBits);
-        } else {
-          tk[j] = kEscToken;
-          const uint8_t* raw = reinterpret_cast<const uint8_t*>(xf + j);
-          s.esc.insert(s.esc.end(), raw, raw + sizeof(T));
-          s.nesc++;
-        }
+      if (t == 0) {
+        if (y == 0) encodeRow<PK, false, false>(xf, cur, prev, base, g, q, tk, s);
+        else encodeRow<PK, true, false>(xf, cur, prev, base, g, q, tk, s);
+      } else {
+        if (y == 0) encodeRow<PK, false, true>(xf, cur, prev, base, g, q, tk, s);
+        else encodeRow<PK, true, true>(xf, cur, prev, base, g, q, tk, s);
       }
     }
   }
@@ -78,6 +95,45 @@ void encodeWith(Predictor pk, const T* x, size_t frames, const Geometry& g, Q& q
     case Predictor::Lorenzo2D: return runEncode<Predictor::Lorenzo2D>(x, frames, g, q, s);
     default: return runEncode<Predictor::Lorenzo3D>(x, frames, g, q, s);
   }
+}
+
+// Decodes one frame of tokens; `emit(j, sym)` turns each into a value (reading its extra bits).
+template <class F>
+inline void decodeFrameTokens(RansDecoder& dec, uint16_t* tcur, const uint16_t* tprev, const Geometry& g, F&& emit) {
+  for (size_t y = 0; y < g.rows; y++)
+    forEachRowContext(tcur, tprev, y, g, [&](size_t j, unsigned ctx) {
+      const unsigned sym = dec.next(ctx);
+      if (sym >= kAlphabet) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
+      tcur[j] = uint16_t(sym);
+      emit(j, sym);
+    });
+}
+
+inline uint64_t tokenValue(unsigned sym, BitReader& extras) {
+  return sym <= 16 ? sym - 1u : tokenBase(sym) + extras.get(tokenExtraBits(sym));
+}
+
+template <Predictor PK, bool W, bool N, bool P, class T, class Q>
+inline void decodeOne(const uint16_t* tcur, typename Q::A* cur, const typename Q::A* prev, size_t j,
+                      const Geometry& g, Q& q, BitReader& extras, ByteReader& esc, T* of) {
+  const typename Q::A p = predict<PK, W, N, P>(cur, prev, j, g.chans, g.rowLen);
+  const unsigned tk = tcur[j];
+  if (tk == kEscToken) {
+    T raw;
+    std::memcpy(&raw, esc.take(sizeof(T)), sizeof(T));
+    of[j] = q.decodeEscape(raw, p, cur[j]);
+  } else {
+    of[j] = q.decode(tokenValue(tk, extras), p, cur[j], extras);
+  }
+}
+
+template <Predictor PK, bool N, bool P, class T, class Q>
+void decodeRow(const uint16_t* tcur, typename Q::A* cur, const typename Q::A* prev, size_t base, const Geometry& g,
+               Q& q, BitReader& extras, ByteReader& esc, T* of) {
+  const size_t c = g.chans < g.rowLen ? g.chans : g.rowLen;
+  for (size_t j = base; j < base + c; j++) decodeOne<PK, false, N, P>(tcur, cur, prev, j, g, q, extras, esc, of);
+  for (size_t j = base + c; j < base + g.rowLen; j++)
+    decodeOne<PK, true, N, P>(tcur, cur, prev, j, g, q, extras, esc, of);
 }
 
 template <Predictor PK, class T, class Q>
@@ -96,32 +152,16 @@ void runDecode(RansDecoder& dec, BitReader& extras, ByteReader& esc, size_t fram
       std::swap(cur, prev);
       std::swap(tcur, tprev);
     }
-    const uint16_t* tp = t ? tprev : nullptr;
-    for (size_t y = 0; y < g.rows; y++) {
-      const size_t base = y * g.rowLen;
-      for (size_t col = 0; col < g.rowLen; col++) {
-        const unsigned sym = dec.next(contextAt(tcur, tp, base + col, col, y > 0, g));
-        if (sym >= kAlphabet) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-        tcur[base + col] = uint16_t(sym);
-      }
-    }
+    decodeFrameTokens(dec, tcur, t ? tprev : nullptr, g, [](size_t, unsigned) {});
     T* of = out + t * fl;
     for (size_t y = 0; y < g.rows; y++) {
-      Neighbours nb{g.chans, g.rowLen, false, y > 0, t > 0};
       const size_t base = y * g.rowLen;
-      for (size_t col = 0; col < g.rowLen; col++) {
-        const size_t j = base + col;
-        nb.w = col >= g.chans;
-        const A p = predict<A>(PK, cur, prev, j, nb);
-        const unsigned tk = tcur[j];
-        if (tk == kEscToken) {
-          T raw;
-          std::memcpy(&raw, esc.take(sizeof(T)), sizeof(T));
-          of[j] = q.decodeEscape(raw, p, cur[j]);
-        } else {
-          const uint64_t v = tokenBase(tk) + extras.get(tokenExtraBits(tk));
-          of[j] = q.decode(v, p, cur[j], extras);
-        }
+      if (t == 0) {
+        if (y == 0) decodeRow<PK, false, false>(tcur, cur, prev, base, g, q, extras, esc, of);
+        else decodeRow<PK, true, false>(tcur, cur, prev, base, g, q, extras, esc, of);
+      } else {
+        if (y == 0) decodeRow<PK, false, true>(tcur, cur, prev, base, g, q, extras, esc, of);
+        else decodeRow<PK, true, true>(tcur, cur, prev, base, g, q, extras, esc, of);
       }
     }
   }
@@ -136,6 +176,64 @@ void decodeWith(Predictor pk, RansDecoder& dec, BitReader& extras, ByteReader& e
     case Predictor::Lorenzo2D: return runDecode<Predictor::Lorenzo2D>(dec, extras, esc, frames, g, q, out);
     case Predictor::Lorenzo3D: return runDecode<Predictor::Lorenzo3D>(dec, extras, esc, frames, g, q, out);
     default: throw Error(ErrorCode::Unsupported, "chunk uses an unknown predictor");
+  }
+}
+
+// Lossless fast path: same tokens as LosslessQuantizer through the closed loop, but residuals come from
+// whole-array finite differences (predict/residuals.h) and decoding inverts them with prefix sums.
+template <class T>
+void losslessEncode(const T* x, size_t frames, const Geometry& g, const LosslessParams& prm, Predictor pk,
+                    Streams& s) {
+  using U = typename OrderedBits<T>::U;
+  const size_t n = frames * g.frameLen();
+  std::vector<U> k(n);
+  const U minQ = U(prm.minQ);
+  if (prm.step == 1) {
+    for (size_t i = 0; i < n; i++) k[i] = U(U(OrderedBits<T>::to(x[i])) - minQ);
+  } else {
+    const U step = U(prm.step);
+    for (size_t i = 0; i < n; i++) k[i] = U(U(U(OrderedBits<T>::to(x[i])) - minQ) / step);
+  }
+  forwardResiduals(k.data(), Layout{frames, g.rows, g.rowLen, g.chans}, pk);
+  s.tok.resize(n);
+  const uint64_t mask = prm.mask();
+  const unsigned sh = 64 - prm.bits;
+  for (size_t i = 0; i < n; i++) {
+    const int64_t r = int64_t((uint64_t(k[i]) & mask) << sh) >> sh;  // sign-extend from prm.bits
+    const uint64_t v = zigzag(r);
+    if (v < 16) {
+      s.tok[i] = uint16_t(v + 1);
+    } else {
+      const Token t = tokenize(v);
+      s.tok[i] = t.tok;
+      s.extras.put(t.extra, t.nextra);
+    }
+  }
+}
+
+template <class T>
+void losslessDecode(RansDecoder& dec, BitReader& extras, size_t frames, const Geometry& g, const LosslessParams& prm,
+                    Predictor pk, T* out) {
+  using U = typename OrderedBits<T>::U;
+  const size_t fl = g.frameLen(), n = frames * fl;
+  U* r = reinterpret_cast<U*>(out);  // residuals, then values, in the output buffer itself
+  std::vector<uint16_t> ta(fl), tb(fl);
+  uint16_t* tcur = ta.data();
+  uint16_t* tprev = tb.data();
+  for (size_t t = 0; t < frames; t++) {
+    if (t) std::swap(tcur, tprev);
+    U* rf = r + t * fl;
+    decodeFrameTokens(dec, tcur, t ? tprev : nullptr, g, [&](size_t j, unsigned sym) {
+      if (sym == kEscToken) throw Error(ErrorCode::Corrupt, "escape in a lossless chunk");
+      rf[j] = U(unzigzag(tokenValue(sym, extras)));
+    });
+  }
+  inverseResiduals(r, Layout{frames, g.rows, g.rowLen, g.chans}, pk);
+  const U mask = U(prm.mask()), minQ = U(prm.minQ), step = U(prm.step);
+  if (step == 1) {
+    for (size_t i = 0; i < n; i++) out[i] = OrderedBits<T>::from(U(U(r[i] & mask) + minQ));
+  } else {
+    for (size_t i = 0; i < n; i++) out[i] = OrderedBits<T>::from(U(U(U(r[i] & mask) * step) + minQ));
   }
 }
 
@@ -157,7 +255,7 @@ struct QuantChoice {
         w.u8(lossless.bits);
         break;
       case kQAbsInt: w.le<uint64_t>(uint64_t(e)); break;
-      case kQAbsFloat: w.f64(eb); break;
+      case kQAbsFloat: w.f64(bin); break;
       case kQPwRel:
         w.f64(bin);
         w.u8(uint8_t(signs));
@@ -186,8 +284,8 @@ struct QuantChoice {
       case kQAbsFloat:
         if (!fl) throw Error(ErrorCode::Corrupt, "float quantizer on integer data");
         c.id = kQAbsFloat;
-        c.eb = r.f64();
-        if (!(c.eb > 0) || !std::isfinite(c.eb)) throw Error(ErrorCode::Corrupt, "bad error bound");
+        c.bin = r.f64();
+        if (!(c.bin > 0) || !std::isfinite(c.bin)) throw Error(ErrorCode::Corrupt, "bad error bound");
         break;
       case kQPwRel: {
         c.id = kQPwRel;
@@ -206,10 +304,8 @@ struct QuantChoice {
 template <class T>
 void encodeStreams(const QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s) {
   switch (qc.id) {
-    case kQLossless: {
-      LosslessQuantizer<T> q(qc.lossless);
-      return encodeWith(pk, x, frames, g, q, s);
-    }
+    case kQLossless:
+      return losslessEncode(x, frames, g, qc.lossless, pk, s);
     case kQAbsInt:
       if constexpr (!std::is_floating_point<T>::value) {
         AbsIntQuantizer<T> q(qc.e);
@@ -218,7 +314,7 @@ void encodeStreams(const QuantChoice& qc, Predictor pk, const T* x, size_t frame
       break;
     case kQAbsFloat:
       if constexpr (std::is_floating_point<T>::value) {
-        AbsFloatQuantizer<T> q(qc.eb);
+        AbsFloatQuantizer<T> q(qc.eb, qc.bin);
         return encodeWith(pk, x, frames, g, q, s);
       }
       break;
@@ -313,6 +409,7 @@ std::vector<QuantChoice> quantizerCandidates(const EncodeParams& prm, const T* x
         QuantChoice q;
         q.id = kQAbsFloat;
         q.eb = prm.ebAbs;
+        q.bin = AbsFloatQuantizer<T>::binFor(prm.ebAbs);
         c.push_back(q);
       }
     } else {
@@ -387,7 +484,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
     const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(x), sampleBytes, 3).size();
     const double codedSample = std::isfinite(best) ? best / 8.0 : double(out.size()) * sampleFrames / frames;
     if (double(z3) < 1.5 * codedSample) {
-      std::vector<uint8_t> z = zstdRawPayload(x, rawBytes, prm.level >= 2 ? 19 : 17, true);
+      std::vector<uint8_t> z = zstdRawPayload(x, rawBytes, 19, true);
       if (z.size() < out.size()) out.swap(z);
     }
   }
@@ -422,11 +519,9 @@ void decodeCoded(ByteReader& r, DType dt, const Shape& sh, T* out) {
   }
   ByteReader esc(escBytes, escRaw);
   switch (qc.id) {
-    case kQLossless: {
-      LosslessQuantizer<T> q(qc.lossless);
-      decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
+    case kQLossless:
+      losslessDecode(dec, extras, sh.frames, g, qc.lossless, pk, out);
       break;
-    }
     case kQAbsInt:
       if constexpr (!std::is_floating_point<T>::value) {
         AbsIntQuantizer<T> q(qc.e);
@@ -435,7 +530,7 @@ void decodeCoded(ByteReader& r, DType dt, const Shape& sh, T* out) {
       break;
     case kQAbsFloat:
       if constexpr (std::is_floating_point<T>::value) {
-        AbsFloatQuantizer<T> q(qc.eb);
+        AbsFloatQuantizer<T> q(0, qc.bin);
         decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
       }
       break;

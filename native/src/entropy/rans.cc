@@ -44,11 +44,8 @@ void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint
     const uint16_t* cur = tok + t * fl;
     const uint16_t* prev = t ? cur - fl : nullptr;
     uint8_t* c = ctx + t * fl;
-    for (size_t y = 0; y < g.rows; y++) {
-      size_t base = y * g.rowLen;
-      for (size_t col = 0; col < g.rowLen; col++)
-        c[base + col] = uint8_t(contextAt(cur, prev, base + col, col, y > 0, g));
-    }
+    for (size_t y = 0; y < g.rows; y++)
+      forEachRowContext(cur, prev, y, g, [c](size_t j, unsigned k) { c[j] = uint8_t(k); });
   }
 }
 
@@ -119,11 +116,13 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
 
 RansDecoder::RansDecoder(ByteReader& in) {
   const uint16_t mask = in.le<uint16_t>();
+  // Contexts absent from the mask get an all-invalid table: reaching one means the stream is corrupt.
+  table_.assign(size_t(kContexts) * kScale, Slot{uint16_t(0xffff), 1, 0, 0});
   for (unsigned c = 0; c < kContexts; c++) {
     if (!(mask & (1u << c))) continue;
     uint64_t used = in.varint();
     if (used == 0 || used > kAlphabet) throw Error(ErrorCode::Corrupt, "bad frequency table");
-    table_[c].resize(kScale);
+    Slot* tc = table_.data() + size_t(c) * kScale;
     uint64_t sym = 0, acc = 0;
     for (uint64_t k = 0; k < used; k++) {
       uint64_t d = in.varint();
@@ -133,15 +132,11 @@ RansDecoder::RansDecoder(ByteReader& in) {
       if (sym >= kAlphabet || f > kScale || acc + f > kScale)
         throw Error(ErrorCode::Corrupt, "bad frequency table");
       for (uint64_t j = 0; j < f; j++)
-        table_[c][acc + j] = Slot{uint16_t(sym), uint16_t(f), uint16_t(acc), 0};
+        tc[acc + j] = Slot{uint16_t(sym), uint16_t(f), uint16_t(acc), 0};
       acc += f;
     }
     if (acc != kScale) throw Error(ErrorCode::Corrupt, "frequency table does not sum to scale");
   }
-  // Contexts absent from the mask get an all-escape table: reaching one means the stream is corrupt, and
-  // the escape path checks its own stream, so decoding cannot run past any buffer.
-  for (unsigned c = 0; c < kContexts; c++)
-    if (table_[c].empty()) table_[c].assign(kScale, Slot{uint16_t(0xffff), 1, 0, 0});
   uint64_t len = in.varint();
   if (len < 8) throw Error(ErrorCode::Corrupt, "entropy-coded stream too short");
   const uint8_t* p = in.take(size_t(len));

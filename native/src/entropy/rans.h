@@ -32,17 +32,47 @@ inline unsigned ctxBucket(unsigned s) {
 
 inline unsigned tokMag(uint16_t t) { return t ? t - 1u : 0u; }
 
-// Context of element j (col = j % rowLen) of a frame; prev is null for a chunk's first frame.
-inline unsigned contextAt(const uint16_t* cur, const uint16_t* prev, size_t j, size_t col, bool hasN,
-                          const Geometry& g) {
+// Context of element j of a frame from its coded neighbours: 2·west + north + north-east (north at the
+// last column) + same place in the previous frame, bucketed. W/N/NE/P say which exist; rows are split into
+// first columns, interior and last columns so that the inner loop has no edge tests.
+template <bool W, bool N, bool NE, bool P>
+inline unsigned contextOf(const uint16_t* cur, const uint16_t* prev, size_t j, const Geometry& g) {
   unsigned s = 0;
-  if (col >= g.chans) s += 2 * tokMag(cur[j - g.chans]);
-  if (hasN) {
+  if constexpr (W) s += 2 * tokMag(cur[j - g.chans]);
+  if constexpr (N) {
     s += tokMag(cur[j - g.rowLen]);
-    s += tokMag(col + g.chans < g.rowLen ? cur[j - g.rowLen + g.chans] : cur[j - g.rowLen]);
+    s += tokMag(NE ? cur[j - g.rowLen + g.chans] : cur[j - g.rowLen]);
   }
-  if (prev) s += tokMag(prev[j]);
+  if constexpr (P) s += tokMag(prev[j]);
   return ctxBucket(s);
+}
+
+// Calls f(j, ctx) for every element of row y, in order; f may write cur[j] (the decoder does).
+template <bool N, bool P, class F>
+inline void forEachContext(const uint16_t* cur, const uint16_t* prev, size_t base, const Geometry& g, F&& f) {
+  const size_t c = g.chans, len = g.rowLen;
+  const size_t firstEnd = c < len ? c : len;
+  const size_t interiorEnd = len >= 2 * c ? len - c : firstEnd;
+  size_t col = 0;
+  if (len > c) {
+    for (; col < firstEnd; col++) f(base + col, contextOf<false, N, true, P>(cur, prev, base + col, g));
+    for (; col < interiorEnd; col++) f(base + col, contextOf<true, N, true, P>(cur, prev, base + col, g));
+    for (; col < len; col++) f(base + col, contextOf<true, N, false, P>(cur, prev, base + col, g));
+  } else {
+    for (; col < len; col++) f(base + col, contextOf<false, N, false, P>(cur, prev, base + col, g));
+  }
+}
+
+template <class F>
+inline void forEachRowContext(const uint16_t* cur, const uint16_t* prev, size_t y, const Geometry& g, F&& f) {
+  const size_t base = y * g.rowLen;
+  if (y == 0) {
+    if (prev) forEachContext<false, true>(cur, prev, base, g, f);
+    else forEachContext<false, false>(cur, prev, base, g, f);
+  } else {
+    if (prev) forEachContext<true, true>(cur, prev, base, g, f);
+    else forEachContext<true, false>(cur, prev, base, g, f);
+  }
 }
 
 // Fills ctx[] for a whole chunk of tokens (frames × frameLen).
@@ -62,10 +92,10 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
 class RansDecoder {
  public:
   explicit RansDecoder(ByteReader& in);  // reads tables and takes the stream
-  unsigned next(unsigned ctx) {
+  __attribute__((always_inline)) unsigned next(unsigned ctx) {
     uint32_t& x = state_[parity_];
     parity_ ^= 1;
-    const Slot s = table_[ctx][x & (kScale - 1)];
+    const Slot s = table_[(size_t(ctx) << kScaleBits) | (x & (kScale - 1))];
     x = uint32_t(s.freq) * (x >> kScaleBits) + (x & (kScale - 1)) - s.start;
     while (x < kRansL) {
       if (p_ == end_) throw Error(ErrorCode::Corrupt, "entropy-coded stream ends early");
@@ -79,7 +109,7 @@ class RansDecoder {
   struct Slot {
     uint16_t sym, freq, start, pad;
   };
-  std::vector<Slot> table_[kContexts];
+  std::vector<Slot> table_;  // kContexts × kScale slots
   uint32_t state_[2];
   unsigned parity_ = 0;
   const uint8_t* p_;

@@ -49,11 +49,15 @@ struct AbsFloatQuantizer {
   double eb, bin;
   static constexpr unsigned sideBits = 0;
   uint64_t side = 0;
-  explicit AbsFloatQuantizer(double bound) : eb(bound), bin(2.0 * bound) {}
+  // bins a little narrower than 2·eb, so values exactly half a bin away (common on gridded data) still
+  // round inside the bound; the decoder only needs `bin`.
+  AbsFloatQuantizer(double bound, double b) : eb(bound), bin(b), inv(1.0 / b) {}
+  double inv;
+  static double binFor(double eb) { return 2.0 * eb * (1.0 - 1.0 / 1024); }
   static double safe(double p) { return std::isfinite(p) ? p : 0.0; }
   bool encode(T x, A p, A& recon, uint64_t& v) {
     p = safe(p);
-    const double q = (double(x) - p) / bin;
+    const double q = (double(x) - p) * inv;
     if (std::isfinite(q) && std::fabs(q) < 4.0e15) {
       const int64_t code = std::llround(q);
       const T r = T(p + double(code) * bin);
