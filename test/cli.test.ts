@@ -102,6 +102,26 @@ describe('tezip CLI', function () {
     it('decompress without -o is a usage error', function () {
       assertOneLineError(tezip(['decompress', path.join(tmp, 'x.tez')]), 2, /-o/);
     });
+    it('help and usage errors do not load the library or the native addon', function () {
+      // Start-up stays light: only the command that runs is loaded, and the addon only when data is coded.
+      const hook = path.join(tmp, 'hook.js');
+      fs.writeFileSync(
+        hook,
+        "process.on('exit', () => require('fs').writeFileSync(process.env.TEZIP_HOOK_OUT, JSON.stringify(Object.keys(require.cache))));\n",
+      );
+      for (const args of [['--help'], ['compress', '--help'], ['compress', SAMPLE, '--bogus'], ['compress', SAMPLE, '--abs', '-1']]) {
+        const outFile = path.join(tmp, 'loaded.json');
+        const r = spawnSync(process.execPath, ['--require', hook, CLI, ...args], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, TEZIP_HOOK_OUT: outFile },
+        });
+        assert.ok(r.status === 0 || r.status === 2, r.stderr);
+        const loaded: string[] = JSON.parse(fs.readFileSync(outFile, 'utf8'));
+        const heavy = loaded.filter((f) => /\.node$|[\\/]dist[\\/](index|native)\.js$|[\\/]dist[\\/](codec|container)[\\/]/.test(f));
+        assert.deepEqual(heavy, [], `tezip ${args.join(' ')} loaded ${heavy.join(', ')}`);
+      }
+    });
     it('usage errors do not write the output', function () {
       const out = path.join(tmp, 'never.tez');
       tezip(['compress', SAMPLE, '-o', out, '--abs', '-1']);
