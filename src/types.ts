@@ -42,7 +42,11 @@ export interface CompressOptions {
   level?: 0 | 1 | 2;
   /** Frames per independently decodable chunk (default: as many as fit in 8 MiB, balanced). */
   chunkFrames?: number;
-  /** Chunks in flight at once for the async API (default os.availableParallelism()). */
+  /**
+   * Chunks in flight at once for the async API (default os.availableParallelism()). They run on libuv's
+   * thread pool, which has UV_THREADPOOL_SIZE threads (4 unless set in the environment before start-up);
+   * tezip sets nothing globally. The output is byte-identical whatever the value.
+   */
   threads?: number;
   /** Free-form JSON metadata stored in the header. */
   metadata?: Record<string, unknown>;
