@@ -191,6 +191,13 @@ void dataset(const std::string& name, Shape sh, const std::vector<uint8_t>& raw)
     std::vector<T> y(x.size());
     decodeChunk(enc.data(), enc.size(), p.dtype, sh, y.data());
     auto t2 = std::chrono::steady_clock::now();
+    // TEZIP_REPEAT=N: best of N decodes (steadier MB/s on a busy machine)
+    for (int rep = 1; rep < (std::getenv("TEZIP_REPEAT") ? std::atoi(std::getenv("TEZIP_REPEAT")) : 1); rep++) {
+      auto a = std::chrono::steady_clock::now();
+      decodeChunk(enc.data(), enc.size(), p.dtype, sh, y.data());
+      auto b = std::chrono::steady_clock::now();
+      if (b - a < t2 - t1) t2 = t1 + (b - a);
+    }
     size_t bad = violations(x, y, c.mode, c.eb, c.eps);
     CHECK(bad == 0, "%s %s: %zu elements out of bound", name.c_str(), c.label, bad);
     ChunkInfo info = inspectChunk(enc.data(), enc.size());

@@ -38,14 +38,20 @@ void normalize(const uint32_t* count, uint16_t* freq) {
 
 }  // namespace
 
+const BucketTable kBuckets;
+
 void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx) {
   const size_t fl = g.frameLen();
+  std::vector<uint8_t> ma(fl), mb(fl);
+  uint8_t* cur = ma.data();
+  uint8_t* prev = mb.data();
   for (size_t t = 0; t < frames; t++) {
-    const uint16_t* cur = tok + t * fl;
-    const uint16_t* prev = t ? cur - fl : nullptr;
+    if (t) std::swap(cur, prev);
+    const uint16_t* tk = tok + t * fl;
+    for (size_t j = 0; j < fl; j++) cur[j] = tokMag(tk[j]);
     uint8_t* c = ctx + t * fl;
-    for (size_t y = 0; y < g.rows; y++)
-      forEachRowContext(cur, prev, y, g, [c](size_t j, unsigned k) { c[j] = uint8_t(k); });
+    auto put = [c](size_t j, unsigned k) { c[j] = uint8_t(k); };
+    forEachFrameContext(cur, t ? prev : nullptr, g, put);
   }
 }
 
@@ -100,10 +106,11 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
     uint32_t& st = x[i & 1];
     const unsigned c = ctx[i], s = tok[i];
     const uint32_t f = freq[c][s];
-    const uint32_t xmax = ((kRansL >> kScaleBits) << 8) * f;
-    while (st >= xmax) {
+    const uint64_t xmax = (uint64_t(kRansL >> kScaleBits) << 16) * f;
+    if (st >= xmax) {  // emit 16 bits; they are read back as one little-endian word
+      rev.push_back(uint8_t(st >> 8));
       rev.push_back(uint8_t(st));
-      st >>= 8;
+      st >>= 16;
     }
     st = ((st / f) << kScaleBits) + (st % f) + start[c][s];
   }

@@ -1,6 +1,6 @@
 // Context-adaptive static rANS over hybrid tokens. Contexts come from the tokens of already-coded
 // neighbours (west, north, north-east, same pixel in the previous frame), so the decoder derives them
-// before it reconstructs any value. Two interleaved 32-bit states, byte-wise renormalisation, 12-bit
+// before it reconstructs any value. Two interleaved 32-bit states, 16-bit renormalisation, 12-bit
 // probabilities; one frequency table per context, stored in the chunk.
 #pragma once
 #include <cstdint>
@@ -14,7 +14,7 @@ namespace tezip {
 constexpr unsigned kContexts = 16;
 constexpr unsigned kScaleBits = 12;
 constexpr uint32_t kScale = 1u << kScaleBits;
-constexpr uint32_t kRansL = 1u << 23;
+constexpr uint32_t kRansL = 1u << 16;  // state in [2^16, 2^32), renormalised 16 bits at a time
 
 struct Geometry {  // one frame, channels interleaved: index = (y*W + x)*C + c
   size_t rowLen;   // W*C
@@ -23,55 +23,62 @@ struct Geometry {  // one frame, channels interleaved: index = (y*W + x)*C + c
   size_t frameLen() const { return rowLen * rows; }
 };
 
-inline unsigned ctxBucket(unsigned s) {
-  if (s < 8) return s;
-  unsigned lg = 31u - unsigned(__builtin_clz(s));  // >= 3
-  unsigned b = 8 + 2 * (lg - 3) + ((s >> (lg - 1)) & 1u);
-  return b < kContexts ? b : kContexts - 1;
-}
-
-inline unsigned tokMag(uint16_t t) { return t ? t - 1u : 0u; }
-
-// Context of element j of a frame from its coded neighbours: 2·west + north + north-east (north at the
-// last column) + same place in the previous frame, bucketed. W/N/NE/P say which exist; rows are split into
-// first columns, interior and last columns so that the inner loop has no edge tests.
-template <bool W, bool N, bool NE, bool P>
-inline unsigned contextOf(const uint16_t* cur, const uint16_t* prev, size_t j, const Geometry& g) {
-  unsigned s = 0;
-  if constexpr (W) s += 2 * tokMag(cur[j - g.chans]);
-  if constexpr (N) {
-    s += tokMag(cur[j - g.rowLen]);
-    s += tokMag(NE ? cur[j - g.rowLen + g.chans] : cur[j - g.rowLen]);
+struct BucketTable {
+  uint8_t b[5 * 256];  // s <= 2·255 + 3·255
+  BucketTable() {
+    for (unsigned s = 0; s < sizeof(b); s++) {
+      unsigned v = s;
+      if (v >= 8) {
+        unsigned lg = 31u - unsigned(__builtin_clz(v));
+        v = 8 + 2 * (lg - 3) + ((v >> (lg - 1)) & 1u);
+      }
+      b[s] = uint8_t(v < kContexts ? v : kContexts - 1);
+    }
   }
-  if constexpr (P) s += tokMag(prev[j]);
-  return ctxBucket(s);
+};
+extern const BucketTable kBuckets;
+
+// A token's magnitude for context modelling: 0 for escape and for a zero value, else token - 1 (<= 255).
+inline uint8_t tokMag(uint16_t t) { return uint8_t(t ? t - 1u : 0u); }
+
+// Context of element j of a frame from the magnitudes of its coded neighbours: 2·west + north + north-east
+// (north again at the last column) + same place in the previous frame, bucketed (docs/FORMAT.md). W/N/NE/P
+// say which exist; rows are split into first columns, interior and last columns so inner loops have no
+// edge tests.
+template <bool W, bool N, bool NE, bool P>
+__attribute__((always_inline)) inline unsigned contextOf(const uint8_t* cur, const uint8_t* prev, size_t j,
+                                                         const Geometry& g) {
+  unsigned s = 0;
+  if constexpr (W) s += 2u * cur[j - g.chans];
+  if constexpr (N) s += unsigned(cur[j - g.rowLen]) + (NE ? cur[j - g.rowLen + g.chans] : cur[j - g.rowLen]);
+  if constexpr (P) s += prev[j];
+  return kBuckets.b[s];
 }
 
-// Calls f(j, ctx) for every element of row y, in order; f may write cur[j] (the decoder does).
+// Calls f(j, ctx) for every element of row y in order (f may write cur[j]: the decoder does).
 template <bool N, bool P, class F>
-inline void forEachContext(const uint16_t* cur, const uint16_t* prev, size_t base, const Geometry& g, F&& f) {
+__attribute__((always_inline)) inline void forEachContext(const uint8_t* cur, const uint8_t* prev, size_t base,
+                                                          const Geometry& g, F& f) {
   const size_t c = g.chans, len = g.rowLen;
-  const size_t firstEnd = c < len ? c : len;
-  const size_t interiorEnd = len >= 2 * c ? len - c : firstEnd;
-  size_t col = 0;
   if (len > c) {
-    for (; col < firstEnd; col++) f(base + col, contextOf<false, N, true, P>(cur, prev, base + col, g));
-    for (; col < interiorEnd; col++) f(base + col, contextOf<true, N, true, P>(cur, prev, base + col, g));
-    for (; col < len; col++) f(base + col, contextOf<true, N, false, P>(cur, prev, base + col, g));
+    const size_t interiorEnd = len >= 2 * c ? len - c : c;
+    size_t j = base;
+    for (; j < base + c; j++) f(j, contextOf<false, N, true, P>(cur, prev, j, g));
+    for (; j < base + interiorEnd; j++) f(j, contextOf<true, N, true, P>(cur, prev, j, g));
+    for (; j < base + len; j++) f(j, contextOf<true, N, false, P>(cur, prev, j, g));
   } else {
-    for (; col < len; col++) f(base + col, contextOf<false, N, false, P>(cur, prev, base + col, g));
+    for (size_t j = base; j < base + len; j++) f(j, contextOf<false, N, false, P>(cur, prev, j, g));
   }
 }
 
 template <class F>
-inline void forEachRowContext(const uint16_t* cur, const uint16_t* prev, size_t y, const Geometry& g, F&& f) {
-  const size_t base = y * g.rowLen;
-  if (y == 0) {
-    if (prev) forEachContext<false, true>(cur, prev, base, g, f);
-    else forEachContext<false, false>(cur, prev, base, g, f);
+inline void forEachFrameContext(const uint8_t* cur, const uint8_t* prev, const Geometry& g, F& f) {
+  if (prev) {
+    forEachContext<false, true>(cur, prev, 0, g, f);
+    for (size_t y = 1; y < g.rows; y++) forEachContext<true, true>(cur, prev, y * g.rowLen, g, f);
   } else {
-    if (prev) forEachContext<true, true>(cur, prev, base, g, f);
-    else forEachContext<true, false>(cur, prev, base, g, f);
+    forEachContext<false, false>(cur, prev, 0, g, f);
+    for (size_t y = 1; y < g.rows; y++) forEachContext<true, false>(cur, prev, y * g.rowLen, g, f);
   }
 }
 
@@ -97,9 +104,10 @@ class RansDecoder {
     parity_ ^= 1;
     const Slot s = table_[(size_t(ctx) << kScaleBits) | (x & (kScale - 1))];
     x = uint32_t(s.freq) * (x >> kScaleBits) + (x & (kScale - 1)) - s.start;
-    while (x < kRansL) {
-      if (p_ == end_) throw Error(ErrorCode::Corrupt, "entropy-coded stream ends early");
-      x = (x << 8) | *p_++;
+    if (x < kRansL) {
+      if (end_ - p_ < 2) throw Error(ErrorCode::Corrupt, "entropy-coded stream ends early");
+      x = (x << 16) | uint32_t(p_[0]) | uint32_t(p_[1]) << 8;
+      p_ += 2;
     }
     return s.sym;
   }
