@@ -1,0 +1,162 @@
+// Writes the seed corpora of the fuzz targets (scripts/fuzz.mjs) from files encoded by tezip itself:
+// small synthetic arrays in every dtype × mode × predictor, and pieces cut from samples/. Each .tez file
+// seeds the container fuzzer; its chunk payloads (prefixed with the 5 shape bytes of native/fuzz/
+// fuzz_input.h) seed the chunk decoder, inspectChunk and, cut down to their entropy-coded section, the
+// rANS decoder. Usage: node scripts/fuzz-seeds.mjs OUT_DIR   (needs dist/ and the addon: npm ci)
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const tezip = require(path.join(root, 'dist', 'index.js'));
+
+const DTYPE_IDS = { uint8: 1, uint16: 2, int16: 3, int32: 4, float32: 5, float64: 6 };
+const CTORS = { uint8: Uint8Array, uint16: Uint16Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, float64: Float64Array };
+
+// Deterministic pseudo-random numbers so that the seeds are the same on every machine.
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function synthetic(dtype, shape, seed) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new CTORS[dtype](n);
+  const r = rng(seed);
+  const [t, h, w] = shape;
+  const c = shape[3] ?? 1;
+  const isFloat = dtype.startsWith('float');
+  const scale = { uint8: 100, uint16: 3000, int16: 3000, int32: 100000, float32: 10, float64: 10 }[dtype];
+  for (let f = 0, i = 0; f < t; f++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++, i++) {
+          const v = scale * (0.5 + 0.4 * Math.sin(0.3 * x + 0.2 * y + 0.5 * f + k)) + (r() - 0.5) * scale * 0.05;
+          a[i] = isFloat ? v : Math.round(v) - (dtype.startsWith('int') ? scale / 2 : 0);
+        }
+  if (isFloat && n > 8) {  // specials: the codec must reproduce them exactly
+    a[1] = NaN;
+    a[2] = Infinity;
+    a[3] = -0;
+    a[4] = dtype === 'float32' ? 1e-40 : 1e-310;
+  }
+  return a;
+}
+
+function samplePieces() {
+  const out = [];
+  const bw = path.join(root, 'samples', 'bulk_water_small.raw');
+  if (fs.existsSync(bw)) {
+    const raw = fs.readFileSync(bw); // [10,128,128] uint8
+    const piece = new Uint8Array(4 * 32 * 32);
+    for (let f = 0; f < 4; f++)
+      for (let y = 0; y < 32; y++) piece.set(raw.subarray(f * 16384 + y * 128, f * 16384 + y * 128 + 32), (f * 32 + y) * 32);
+    out.push({ name: 'bulk_water', dtype: 'uint8', shape: [4, 32, 32], data: piece });
+  }
+  const era = path.join(root, 'samples', 'era5_small.raw');
+  if (fs.existsSync(era)) {
+    const raw = fs.readFileSync(era); // [24,33,49] float32
+    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, 3 * 33 * 49 * 4).slice();
+    out.push({ name: 'era5', dtype: 'float32', shape: [3, 33, 49], data: new Float32Array(bytes.buffer) });
+  }
+  return out;
+}
+
+function readVarint(b, at) {
+  let v = 0n;
+  for (let shift = 0n; shift < 64n; shift += 7n) {
+    const x = b[at.i++];
+    if (x === undefined) throw new Error('varint runs off the payload');
+    v |= BigInt(x & 0x7f) << shift;
+    if (!(x & 0x80)) return Number(v);
+  }
+  throw new Error('bad varint');
+}
+
+// The entropy-coded section and extra bits of a coded payload (method 1), as fuzz_rans.cc reads them.
+function ransSection(p) {
+  if (p[1] !== 1) return null;
+  const at = { i: 3 };
+  const quant = p[at.i++];
+  at.i += { 0: 17, 1: 8, 2: 8, 3: 9 }[quant];
+  readVarint(p, at); // escapes
+  const start = at.i;
+  const mask = p[at.i] | (p[at.i + 1] << 8);
+  at.i += 2;
+  for (let c = 0; c < 16; c++) {
+    if (!(mask & (1 << c))) continue;
+    const used = readVarint(p, at);
+    for (let k = 0; k < 2 * used; k++) readVarint(p, at);
+  }
+  at.i += readVarint(p, at);
+  const ransEnd = at.i;
+  const exLen = readVarint(p, at);
+  return Buffer.concat([p.subarray(start, ransEnd), p.subarray(at.i, at.i + exLen)]);
+}
+
+function shapeBytes(dtypeId, frames, h, w, c) {
+  return Buffer.from([dtypeId - 1, frames - 1, h - 1, w - 1, c - 1]);
+}
+
+export function writeSeeds(outDir) {
+  const dirs = {};
+  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'roundtrip']) {
+    dirs[t] = path.join(outDir, t);
+    fs.mkdirSync(dirs[t], { recursive: true });
+  }
+  const inputs = [];
+  let seed = 1;
+  for (const dtype of Object.keys(DTYPE_IDS)) {
+    inputs.push({ name: `${dtype}_3d`, dtype, shape: [4, 16, 16], data: synthetic(dtype, [4, 16, 16], seed++) });
+    inputs.push({ name: `${dtype}_4d`, dtype, shape: [3, 8, 8, 2], data: synthetic(dtype, [3, 8, 8, 2], seed++) });
+  }
+  inputs.push(...samplePieces());
+  const variants = [
+    {},
+    { predictor: 'prev', chunkFrames: 2, metadata: { source: 'fuzz seed' } },
+    { abs: 0.5, predictor: 'lorenzo3d' },
+    { abs: 3, predictor: 'lorenzo2d', chunkFrames: 1 },
+    { rel: 1e-3, predictor: 'none', level: 0 },
+    { abs: 0.1, rel: 1e-2, level: 2 },
+    { pwrel: 1e-2 },
+  ];
+  let files = 0;
+  for (const inp of inputs) {
+    variants.forEach((v, vi) => {
+      const tez = Buffer.from(tezip.compressSync({ data: inp.data, shape: inp.shape, dtype: inp.dtype }, v));
+      const base = `${inp.name}_${vi}`;
+      fs.writeFileSync(path.join(dirs.container, `${base}.tez`), tez);
+      const layout = tezip.container.openContainer(tez, 2 ** 40);
+      layout.entries.forEach((e, i) => {
+        const payload = Buffer.from(tezip.container.chunkPayload(tez, layout, i));
+        const [, h, w] = inp.shape;
+        const sb = shapeBytes(DTYPE_IDS[inp.dtype], e.frameCount, h, w, inp.shape[3] ?? 1);
+        fs.writeFileSync(path.join(dirs.decode_chunk, `${base}_c${i}`), Buffer.concat([sb, payload]));
+        fs.writeFileSync(path.join(dirs.inspect_chunk, `${base}_c${i}`), payload);
+        const rs = ransSection(payload);
+        if (rs) fs.writeFileSync(path.join(dirs.rans, `${base}_c${i}`), Buffer.concat([sb, rs]));
+        files++;
+      });
+    });
+    // Round-trip seeds: shape bytes, then mode, predictor, level, bound byte, then the raw values.
+    const raw = Buffer.from(inp.data.buffer, inp.data.byteOffset, inp.data.byteLength);
+    const [t, h, w] = inp.shape;
+    const sb = shapeBytes(DTYPE_IDS[inp.dtype], Math.min(t, 16), Math.min(h, 16), Math.min(w, 16), inp.shape[3] ?? 1);
+    for (let mode = 0; mode < 3; mode++) {
+      const ctl = Buffer.from([mode, (mode * 2 + files) % 5, mode % 3, 0x73]);
+      fs.writeFileSync(path.join(dirs.roundtrip, `${inp.name}_m${mode}`), Buffer.concat([sb, ctl, raw.subarray(0, 4096)]));
+    }
+  }
+  return files;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const out = process.argv[2];
+  if (!out) {
+    console.error('usage: node scripts/fuzz-seeds.mjs OUT_DIR');
+    process.exit(2);
+  }
+  const n = writeSeeds(out);
+  console.log(`fuzz seeds: ${n} chunk payloads written under ${out}`);
+}
