@@ -553,7 +553,12 @@ void decodeCoded(ByteReader& r, DType dt, const Shape& sh, T* out) {
 
 void checkShape(const Shape& s) {
   if (!s.frames || !s.height || !s.width || !s.channels) throw Error(ErrorCode::InvalidArgument, "empty shape");
-  if (s.elements() > (uint64_t(1) << 40)) throw Error(ErrorCode::TooLarge, "chunk too large");
+  // Four u32 factors can wrap a u64 (Shape::elements) into a small number, and the row loops would then
+  // run far past a buffer sized from it: multiply step by step and refuse on overflow.
+  uint64_t e = s.frames;
+  for (uint64_t d : {uint64_t(s.height), uint64_t(s.width), uint64_t(s.channels)})
+    if (__builtin_mul_overflow(e, d, &e)) throw Error(ErrorCode::TooLarge, "chunk too large");
+  if (e > (uint64_t(1) << 40)) throw Error(ErrorCode::TooLarge, "chunk too large");
 }
 
 }  // namespace
