@@ -80,6 +80,13 @@ function getU64(v: DataView, off: number, what: string): number {
   return Number(n);
 }
 
+/** An offset (or a position such as a first frame) that no file this reader can hold reaches: corrupt. */
+function getPosition(v: DataView, off: number, what: string): number {
+  const n = v.getBigUint64(off, true);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new TezipError('TEZ_CORRUPT', `${what} ${n} is outside the file`);
+  return Number(n);
+}
+
 function u32(v: DataView, off: number): number {
   return v.getUint32(off, true);
 }
@@ -276,8 +283,8 @@ export function readIndex(bytes: Uint8Array, offset: number, end: number): Index
   const entries: IndexEntry[] = [];
   for (let i = 0, off = 8; i < count; i++, off += INDEX_ENTRY_BYTES) {
     entries.push({
-      offset: getU64(v, off, 'Chunk offset'),
-      firstFrame: getU64(v, off + 8, 'First frame'),
+      offset: getPosition(v, off, 'Chunk offset'),
+      firstFrame: getPosition(v, off + 8, 'First frame'),
       frameCount: v.getUint32(off + 16, true),
       payloadBytes: v.getUint32(off + 20, true),
     });
@@ -308,7 +315,7 @@ export function readTrailer(bytes: Uint8Array): Trailer {
   if (v.getUint32(16, true) !== crc32c(bytes.subarray(at, at + 16))) {
     throw new TezipError('TEZ_CHECKSUM', 'Trailer checksum mismatch');
   }
-  return { indexOffset: getU64(v, 0, 'Index offset'), totalFrames: getU64(v, 8, 'Frame count') };
+  return { indexOffset: getPosition(v, 0, 'Index offset'), totalFrames: getU64(v, 8, 'Frame count') };
 }
 
 // ---------- recovery ----------
