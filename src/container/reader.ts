@@ -95,13 +95,13 @@ export interface ChunkLocation {
   frameCount: number;
 }
 
-/** Prefixes `err` with the chunk and its frame range and attaches them as properties (for callers and the CLI). */
+/** Appends to `err`'s message the chunk and its frame range and attaches them as properties (for callers and the CLI). */
 export function locateError(err: unknown, i: number, e: IndexEntry): unknown {
   if (!(err instanceof TezipError)) return err;
-  const where = `Chunk ${i} (${frameRange(e)})`;
-  const located = err.message.startsWith(where)
+  const where = `chunk ${i} (${frameRange(e)})`;
+  const located = err.message.toLowerCase().includes(where)
     ? err
-    : new TezipError(err.code, `${where}: ${err.message[0].toLowerCase()}${err.message.slice(1)}`, { cause: err });
+    : new TezipError(err.code, `${err.message[0].toUpperCase()}${err.message.slice(1)} in ${where}`, { cause: err });
   return Object.assign(located, { chunk: i, firstFrame: e.firstFrame, frameCount: e.frameCount } satisfies ChunkLocation);
 }
 
