@@ -236,3 +236,38 @@ export async function* decodeSlabs(bytes: Uint8Array, options: { maxBytes?: numb
     yield { start: first, frames, data: d.data as RawTypedArray, shape: d.shape, dtype: d.dtype };
   }
 }
+
+type TezReader = import('../container/file').TezReader;
+type Gap = import('../container/file').Gap;
+
+/**
+ * Frames [start, end) of an open .tez file (openTez) a slab of whole chunks at a time, reading from disk only
+ * the chunks each slab needs. With `ignoreDamaged`, damaged chunks come back as zeros and are reported to
+ * `onGap`.
+ */
+export async function* readerSlabs(
+  reader: TezReader,
+  options: { start?: number; end?: number; slabBytes?: number; ignoreDamaged?: boolean; onGap?: (g: Gap) => void } = {},
+): AsyncGenerator<DecodedSlab> {
+  const start = options.start ?? 0;
+  const end = options.end ?? reader.frameCount;
+  const [, ...frame] = reader.shape;
+  const frameBytes = frame.reduce((a, b) => a * b, 1) * dtypeSize(reader.dtype as RawDType);
+  const target = Math.max(frameBytes, options.slabBytes ?? DEFAULT_SLAB_BYTES);
+  let a = start;
+  while (a < end) {
+    // Extend to whole chunks so that no chunk is decoded twice.
+    let b = a;
+    for (const c of reader.chunks) {
+      const cEnd = c.firstFrame + c.frameCount;
+      if (cEnd <= a) continue;
+      if (b > a && (cEnd - a) * frameBytes > target) break;
+      b = Math.min(end, cEnd);
+      if (b >= end) break;
+    }
+    const r = await reader.readFrames(a, b, { ignoreDamaged: options.ignoreDamaged === true });
+    for (const g of r.gaps) options.onGap?.(g);
+    yield { start: a, frames: b - a, data: r.data as RawTypedArray, shape: r.shape, dtype: r.dtype as RawDType };
+    a = b;
+  }
+}
