@@ -12,7 +12,12 @@ import { parseH5Spec } from '../io/hdf5.js';
 import { InputKind, inputKind, openInput } from '../io/open-input.js';
 import { RawDType, RawInputError, rawPaths } from '../io/raw.js';
 import { memoryRawSource } from '../io/raw-source.js';
-import { MemorySink, SourceCompressOptions, TezSink, compressSource, decodeSlabs, readerSlabs } from '../io/tez-slabs.js';
+import type { SourceCompressOptions, TezSink } from '../io/tez-slabs.js';
+
+// Loaded when data is coded (it pulls in the container code and the addon), not for help or usage errors.
+function slabs(): typeof import('../io/tez-slabs.js') {
+  return require('../io/tez-slabs.js');
+}
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
@@ -146,9 +151,9 @@ class FileOutput implements TezSink {
 
 /** stdout; keeps a copy when the output is to be verified. */
 class StdoutOutput implements TezSink {
-  readonly copy?: MemorySink;
+  readonly copy?: import('../io/tez-slabs.js').MemorySink;
   constructor(keep: boolean) {
-    if (keep) this.copy = new MemorySink();
+    if (keep) this.copy = new (slabs().MemorySink)();
   }
   async write(b: Uint8Array): Promise<void> {
     this.copy?.write(b);
@@ -194,6 +199,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
 
   const sink = toStdout ? new StdoutOutput(verify) : new FileOutput(output);
   const t0 = process.hrtime.bigint();
+  const { compressSource, decodeSlabs, readerSlabs } = slabs();
   let res: Awaited<ReturnType<typeof compressSource>>;
   try {
     res = await compressSource(src, sink, copts);
