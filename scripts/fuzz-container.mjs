@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -23,22 +24,41 @@ const MAX_LEN = 256 * 1024;
 
 // ---------- the target ----------
 
-function target(bytes) {
+const isTezipError = (e) => e instanceof TezipError;
+
+// In-memory decoding (inspect, decompressSync), then the on-disk paths: random access (openTez +
+// readFrames, with and without ignoreDamaged) and recovery (recoverTez). `file` holds the same bytes.
+async function target(bytes, file, scratch) {
   try {
     container.scanChunks(bytes);
   } catch (e) {
-    if (!(e instanceof TezipError)) throw e;
+    if (!isTezipError(e)) throw e;
   }
+  let inMemoryOk = true;
   try {
     tezip.inspect(bytes, { maxBytes: MAX_BYTES });
-  } catch (e) {
-    if (!(e instanceof TezipError)) throw e;
-    return; // decompress would refuse the same structure
-  }
-  try {
     tezip.decompressSync(bytes, { maxBytes: MAX_BYTES });
   } catch (e) {
-    if (!(e instanceof TezipError)) throw e;
+    if (!isTezipError(e)) throw e;
+    inMemoryOk = false;
+  }
+  let reader = null;
+  try {
+    reader = await container.openTez(file, { maxBytes: MAX_BYTES, threads: 2 });
+    const n = reader.frameCount;
+    await reader.readFrames(0, n, { ignoreDamaged: true });
+    await reader.readFrames(n >> 1, n);
+  } catch (e) {
+    if (!isTezipError(e)) throw e;
+  } finally {
+    if (reader) await reader.close();
+  }
+  if (!inMemoryOk) {
+    try {
+      await container.recoverTez(file, scratch);
+    } catch (e) {
+      if (!isTezipError(e)) throw e;
+    }
   }
 }
 
@@ -187,17 +207,18 @@ function readDir(d) {
   return fs.readdirSync(d).filter((f) => !f.startsWith('.')).map((f) => new Uint8Array(fs.readFileSync(path.join(d, f))));
 }
 
-function main() {
+async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.replay.length) {
     for (const f of a.replay) {
-      target(new Uint8Array(fs.readFileSync(f)));
+      await target(new Uint8Array(fs.readFileSync(f)), f, path.join(os.tmpdir(), `tezip-fuzz-replay-${process.pid}.tez`));
       console.log(`replayed ${f}: no finding`);
     }
     return 0;
   }
   for (const d of [a.corpus, a.findings]) fs.mkdirSync(d, { recursive: true });
   const current = path.join(a.findings, 'current');
+  const scratch = path.join(a.findings, 'recovered.tez');
   const corpus = [...readDir(a.seeds), ...readDir(a.corpus)];
   if (!corpus.length) corpus.push(new Uint8Array(0));
   const features = new Set();
@@ -206,10 +227,10 @@ function main() {
     for (const f of hit) if (!features.has(f)) features.add(f), fresh++;
     return fresh;
   };
-  const runOne = (b) => {
+  const runOne = async (b) => {
     fs.writeFileSync(current, b);
     const t0 = process.hrtime.bigint();
-    target(b);
+    await target(b, current, scratch);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (ms > a.timeoutMs) throw Object.assign(new Error(`slow input: ${ms.toFixed(0)} ms`), { slow: true });
     return takeCoverage();
@@ -223,7 +244,7 @@ function main() {
   takeCoverage(); // drop what loading the library covered
   for (const b of corpus) {
     try {
-      addFeatures(runOne(b));
+      addFeatures(await runOne(b));
     } catch (e) {
       return finding(b, e);
     }
@@ -235,7 +256,7 @@ function main() {
     const b = mutate(corpus[rand(corpus.length)], corpus);
     let hit;
     try {
-      hit = runOne(b);
+      hit = await runOne(b);
     } catch (e) {
       return finding(b, e);
     }
@@ -251,6 +272,7 @@ function main() {
     }
   }
   fs.rmSync(current, { force: true });
+  fs.rmSync(scratch, { force: true });
   const secs = (Date.now() - start) / 1000;
   console.log(`#${execs} DONE cov: ${coveredBlocks()} of ${known.size} blocks, ft: ${features.size}, corp: ${corpus.length} (+${added})`);
   console.log(`stat::number_of_executed_units: ${execs}`);
@@ -262,4 +284,10 @@ function coveredBlocks() {
   return blocksHit.size;
 }
 
-process.exitCode = main();
+main().then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.error(e);
+    process.exitCode = 2;
+  },
+);

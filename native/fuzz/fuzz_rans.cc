@@ -1,7 +1,7 @@
 // libFuzzer target: the context rANS decoder and the hybrid-token extra bits on their own, without the
 // chunk framing around them. Input = 5 shape bytes (fuzz_input.h; the dtype byte is ignored), then a rANS
 // section as decodeChunk reads it (context mask, frequency tables, stream), then the extra-bits stream.
-// Tokens are decoded frame by frame with the same context model as the codec, as losslessDecode does.
+// Tokens are decoded frame by frame with the same context model as the codec (decodeFrameTokens).
 #include <vector>
 
 #include "entropy/rans.h"
@@ -24,8 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     BitReader extras(r.pos(), r.left());
     uint8_t* mcur = ma.data();
     uint8_t* mprev = mb.data();
+    RansDecoder::Cursor c = dec.cursor();
     auto step = [&](size_t j, unsigned ctx) {
-      const unsigned sym = dec.next(ctx);
+      const unsigned sym = c.next(ctx);
       if (sym >= kAlphabet) throw Error(ErrorCode::Corrupt, "corrupt");
       mcur[j] = tokMag(uint16_t(sym));
       if (sym != kEscToken) {
@@ -37,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (t) std::swap(mcur, mprev);
       forEachFrameContext(mcur, t ? mprev : nullptr, g, step);
     }
+    dec.commit(c);
     dec.finish();
   } catch (const Error&) {
   }
