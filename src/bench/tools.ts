@@ -110,8 +110,8 @@ export function machineSummary(root: string, sz3: string | null): MachineSummary
     xz: ver('xz', () => firstLine('xz', ['--version'])),
     aec: ver('aec', () => dpkgVersion('libaec-tools')),
     fpzip: ver('fpzip', () => dpkgVersion('fpzip-utils')),
-    zfp: ver('zfp', () => firstLine('zfp', ['-h'])),
-    ffmpeg: ver('ffmpeg', () => firstLine('ffmpeg', ['-hide_banner', '-version'])),
+    zfp: ver('zfp', () => firstLine('zfp', [])), // no arguments: usage, headed by the version
+    ffmpeg: ver('ffmpeg', () => firstLine('ffmpeg', ['-hide_banner', '-version'])?.replace(/\s*Copyright.*$/, '') ?? null),
     libx264: ver('ffmpeg', () => dpkgVersion('libx264-*')),
     libx265: ver('ffmpeg', () => dpkgVersion('libx265-*')),
     sz3: sz3 ? (has(sz3) ? firstLine(sz3, ['-v']) ?? 'installed (version unknown)' : null) : null,
