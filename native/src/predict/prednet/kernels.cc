@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "../../core/cpu.h"
-#include "../../quantize/detmath.h"
+#include <cmath>
 
 namespace tezip {
 namespace prednet {
@@ -131,12 +131,22 @@ void conv2dSame(const Conv& c) {
   }
 }
 
+// e^x for |x| <= 21 from + - * / and exact ldexp: x = n ln2 + z, |z| <= ln2/2, Taylor series of e^z in
+// Horner form. Kept here (not shared with the quantizers) so that PredNet's bits never change with them.
+static double expDet(double x) {
+  const double n = std::floor(x * 1.4426950408889634 + 0.5);
+  const double z = x - n * 0.6931471805599453;
+  double s = 1.0;
+  for (int k = 16; k >= 1; k--) s = 1.0 + s * (z / double(k));
+  return std::ldexp(s, int(n));
+}
+
 float tanhDet(float x) {
   const double d = double(x);
   if (d != d) return x;
   if (d > 10.0) return 1.f;
   if (d < -10.0) return -1.f;
-  const double e = exp2Det(d * 2.8853900817779268);  // e^(2x) = 2^(2x log2 e)
+  const double e = expDet(2.0 * d);
   return float((e - 1.0) / (e + 1.0));
 }
 
