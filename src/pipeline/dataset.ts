@@ -7,8 +7,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TezipError } from '../errors';
-import { RawDType, isRawDType } from '../io/raw';
-import { FrameArray, frameKey, readerFor } from './frames';
+import { RawDType, RawInputError, isRawDType, rawPaths } from '../io/raw';
+import { FrameArray, IncompleteError, frameKey, readerFor } from './frames';
 
 export const DATASET_FORMAT = 'tezip-dataset';
 export const DATASET_VERSION = 1;
@@ -86,10 +86,18 @@ function rng(seed: number): () => number {
   };
 }
 
-function readInput(file: string): FrameArray {
+function readInput(input: string): FrameArray {
+  // A raw array may be named by its sidecar or without extension, as everywhere in the CLI.
+  const file = /\.json$/i.test(input) || path.extname(input) === '' ? rawPaths(input).rawPath : input;
   const r = readerFor(file);
-  if (!r) throw new TypeError(`no reader for ${file} (supported here: NAME.raw with NAME.json)`);
-  return r.read(file);
+  if (!r) throw new TypeError(`no reader for ${input} (supported here: NAME.raw with NAME.json)`);
+  try {
+    return r.read(file);
+  } catch (e) {
+    // For watch an incomplete file is one still being written; here it is simply bad input.
+    if (e instanceof IncompleteError) throw new RawInputError('SIZE_MISMATCH', `${input}: ${e.message}`);
+    throw e;
+  }
 }
 
 const DTYPE_RANGE: Partial<Record<RawDType, [number, number]>> = {

@@ -215,7 +215,7 @@ export function resolveModel(spec: string, home = tezipHome()): ResolvedModel {
   const all = readRegistry(home).filter((e) => e.name === name);
   const pick = version !== undefined ? all.find((e) => e.version === version) : all.sort((a, b) => compareVersions(b.version, a.version))[0];
   if (!pick) {
-    const have = all.map((e) => e.version).join(', ');
+    const have = all.map((e) => e.version).sort(compareVersions).join(', ');
     throw Object.assign(
       new Error(
         version !== undefined && have
