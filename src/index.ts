@@ -1,6 +1,13 @@
 // tezip: compression of time-evolutionary image data. Public API.
 export { compress, compressSync, decompress, decompressSync, inspect } from './codec/codec';
 export { TezipError } from './errors';
+export { createEncoder, createCompressStream, createDecompressStream } from './stream';
+export type { ChunkWritten, DecompressStreamOptions, Encoder, EncoderOptions, EncoderResult, StreamCompressOptions, StreamHeader } from './stream';
+export { openTez } from './container/file';
+export type { FramesRead, Gap, OpenTezOptions, ReadFramesOptions, TezReader } from './container/file';
+export { recoverTez } from './container/recover';
+export type { RecoverReport } from './container/recover';
+export type { ChunkLocation } from './container/reader';
 export type { TezipErrorCode } from './errors';
 export type {
   ChunkSummary,

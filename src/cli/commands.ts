@@ -42,14 +42,29 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'decompress',
-    usage: 'tezip decompress IN.tez -o OUT.raw',
-    summary: 'decompress a .tez file into OUT.raw and its OUT.json sidecar (shape, dtype)',
+    usage: 'tezip decompress IN.tez -o OUT.raw [--frames A:B] [--ignore-damaged] [--threads N]',
+    summary: 'decompress a .tez file (or some of its frames) into OUT.raw and its OUT.json sidecar (shape, dtype)',
     options: [
       { name: 'output', short: 'o', type: 'string', arg: 'OUT.raw', help: 'output data file; the sidecar goes next to it' },
+      { name: 'frames', type: 'string', arg: 'A:B', help: 'only frames A to B−1 (also A:, :B, N); decodes only the chunks holding them' },
+      { name: 'ignore-damaged', type: 'flag', help: 'write damaged chunks\' frames as zeros, list them on stderr, exit 0' },
+      { name: 'threads', type: 'number', arg: 'N', help: 'chunks decoded at once (default: all cores)' },
       help,
     ],
-    examples: ['tezip decompress /tmp/era5.tez -o /tmp/era5_decoded.raw'],
+    examples: ['tezip decompress /tmp/era5.tez -o /tmp/era5_decoded.raw', 'tezip decompress /tmp/era5.tez --frames 10:20 -o /tmp/era5_10_20.raw'],
     load: () => require('./decompress.js'),
+  },
+  {
+    name: 'recover',
+    usage: 'tezip recover BROKEN.tez -o FIXED.tez [--json]',
+    summary: 'rebuild a cut-short or damaged .tez file from its complete chunks and say how many frames were kept',
+    options: [
+      { name: 'output', short: 'o', type: 'string', arg: 'FIXED.tez', help: 'output file (must differ from the input)' },
+      { name: 'json', type: 'flag', help: 'print one JSON object (framesKept, chunksKept, framesDeclared, stoppedBy, skipped...)' },
+      help,
+    ],
+    examples: ['tezip recover /tmp/run.tez -o /tmp/run_fixed.tez'],
+    load: () => require('./recover.js'),
   },
   {
     name: 'info',

@@ -35,7 +35,7 @@ interface Plan {
   chunks: Array<[number, number]>;
 }
 
-function resolveBound(o: ResolvedOptions, range: [number, number] | null): number {
+export function resolveBound(o: ResolvedOptions, range: [number, number] | null): number {
   const width = range ? range[1] - range[0] : 0;
   switch (o.mode) {
     case 'abs':

@@ -303,7 +303,7 @@ export function readTrailer(bytes: Uint8Array): Trailer {
   const at = bytes.length - TRAILER_BYTES;
   const v = new DataView(bytes.buffer, bytes.byteOffset + at, TRAILER_BYTES);
   if (v.getUint32(20, true) !== TRAILER_MAGIC) {
-    throw new TezipError('TEZ_TRUNCATED', 'File truncated or damaged: no trailer at the end (try recovery)');
+    throw new TezipError('TEZ_TRUNCATED', 'File truncated or damaged: no trailer at the end');
   }
   if (v.getUint32(16, true) !== crc32c(bytes.subarray(at, at + 16))) {
     throw new TezipError('TEZ_CHECKSUM', 'Trailer checksum mismatch');

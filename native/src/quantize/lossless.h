@@ -1,8 +1,8 @@
-// Lossless quantizer: values become unsigned integers q (floats by an order-preserving map of their bits,
+// Lossless coding: values become unsigned integers q (floats by an order-preserving map of their bits,
 // signed integers by offset binary), shifted by the chunk minimum and divided by the greatest common
 // divisor of the differences (data on a coarser grid than its type, such as 12-bit detectors stored in
 // uint16 or GRIB fields stored in float32, shrink to their real alphabet). Prediction and residuals wrap
-// modulo 2^bits, so every bit pattern, NaN payloads and -0.0 included, comes back exactly.
+// modulo 2^bits (predict/residuals.h), so every bit pattern, NaN payloads and -0.0 included, comes back exactly.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -60,33 +60,5 @@ LosslessParams losslessParams(const T* x, size_t n) {
   p.bits = uint8_t(k ? 64 - __builtin_clzll(k) : 1);
   return p;
 }
-
-template <class T>
-struct LosslessQuantizer {
-  using A = uint64_t;
-  LosslessParams prm;
-  uint64_t mask;
-  explicit LosslessQuantizer(const LosslessParams& p) : prm(p), mask(p.mask()) {}
-  static constexpr unsigned sideBits = 0;
-  uint64_t side = 0;
-  bool encode(T x, A p, A& recon, uint64_t& v) {
-    uint64_t k = OrderedBits<T>::to(x) - prm.minQ;
-    if (prm.step != 1) k /= prm.step;
-    recon = k;
-    uint64_t r = (k - p) & mask;
-    if (prm.bits < 64 && (r >> (prm.bits - 1)) & 1) r |= ~mask;  // sign-extend
-    v = zigzag(int64_t(r));
-    return true;
-  }
-  T decode(uint64_t v, A p, A& recon, BitReader&) {
-    uint64_t k = (p + uint64_t(unzigzag(v))) & mask;
-    recon = k;
-    return OrderedBits<T>::from(k * prm.step + prm.minQ);
-  }
-  T decodeEscape(T x, A, A& recon) {  // lossless never escapes; a corrupt stream might
-    recon = 0;
-    return x;
-  }
-};
 
 }  // namespace tezip
