@@ -34,6 +34,8 @@ export interface SendOptions {
   verify?: VerifyMode;
   ssh?: SshOptions;
   onProgress?: (p: Progress) => void;
+  /** An open destination to use (and leave open), e.g. across the chunks of a watch; default: one per call. */
+  destination?: Destination;
   /** One line per notable event (retries, repairs); never secrets. */
   log?: (line: string) => void;
 }
@@ -229,7 +231,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
   }
 
   const run = crypto.randomBytes(6).toString('hex');
-  const dest = makeDestination(target, { parallel, ssh: o.ssh, verify: o.verify });
+  const dest = o.destination ?? makeDestination(target, { parallel, ssh: o.ssh, verify: o.verify });
   const pool = new SlotPool(parallel);
   const limit = new RateLimit(o.limitRate ?? 0);
   const log = o.log ?? (() => {});
@@ -426,7 +428,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
   } finally {
     report.verifyMethod = dest.verifyMethod;
     journal.close();
-    await dest.close();
+    if (!o.destination) await dest.close();
     report.seconds = (Date.now() - t0) / 1000;
   }
   return report;

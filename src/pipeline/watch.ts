@@ -19,7 +19,7 @@ import { Destination } from './destination';
 import { FrameArray, FrameReader, IncompleteError, concatFrames, frameKey, readerFor } from './frames';
 import { Journal } from './journal';
 import { Target } from './target';
-import { SendOptions, sendFiles } from './transfer';
+import { SendOptions, makeDestination, sendFiles } from './transfer';
 
 export interface WatchOptions extends SendOptions {
   /** Frames per .tez file (default 16). */
@@ -41,7 +41,6 @@ export interface WatchOptions extends SendOptions {
   prefix?: string;
   compress?: CompressOptions;
   signal?: AbortSignal;
-  destination?: Destination;
 }
 
 export interface WatchReport {
@@ -131,7 +130,9 @@ export async function watchFolder(dir: string, target: Target, o: WatchOptions =
     return t !== undefined && t.size === st.size && t.mtimeMs === st.mtimeMs;
   };
 
-  const sendOpts: SendOptions = { ...o, stateDir: o.stateDir ?? path.join(state, 'transfers') };
+  // One destination for the whole run: its SSH connections stay open from chunk to chunk.
+  const destination: Destination = o.destination ?? makeDestination(target, { parallel: o.parallel ?? 4, ssh: o.ssh, verify: o.verify });
+  const sendOpts: SendOptions = { ...o, destination, stateDir: o.stateDir ?? path.join(state, 'transfers') };
   const report: WatchReport = { chunks: 0, frames: 0, files: 0, deleted: 0, bytesSent: 0, resumedChunks: 0 };
   const log = o.log ?? (() => {});
 
@@ -310,6 +311,7 @@ export async function watchFolder(dir: string, target: Target, o: WatchOptions =
     }
   } finally {
     journal.close();
+    if (!o.destination) await destination.close();
   }
   return report;
 }
