@@ -101,13 +101,15 @@ void encodeWith(Predictor pk, const T* x, size_t frames, const Geometry& g, Q& q
 // mprev hold the token magnitudes the contexts are made of (mprev null for a chunk's first frame).
 template <class F>
 inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mprev, const Geometry& g, F& emit) {
+  RansDecoder::Cursor c = dec.cursor();
   auto step = [&](size_t j, unsigned ctx) __attribute__((always_inline)) {
-    const unsigned sym = dec.next(ctx);
+    const unsigned sym = c.next(ctx);
     if (__builtin_expect(sym >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
     mcur[j] = tokMag(uint16_t(sym));
     emit(j, sym);
   };
   forEachFrameContext(mcur, mprev, g, step);
+  dec.commit(c);
 }
 
 inline uint64_t tokenValue(unsigned sym, BitReader& extras) {

@@ -124,12 +124,12 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
 RansDecoder::RansDecoder(ByteReader& in) {
   const uint16_t mask = in.le<uint16_t>();
   // Contexts absent from the mask get an all-invalid table: reaching one means the stream is corrupt.
-  table_.assign(size_t(kContexts) * kScale, Slot{uint16_t(0xffff), 1, 0, 0});
+  table_.assign(size_t(kContexts) * kScale, 0x1ffu | (1u << 9));  // symbol 511: invalid
   for (unsigned c = 0; c < kContexts; c++) {
     if (!(mask & (1u << c))) continue;
     uint64_t used = in.varint();
     if (used == 0 || used > kAlphabet) throw Error(ErrorCode::Corrupt, "bad frequency table");
-    Slot* tc = table_.data() + size_t(c) * kScale;
+    uint32_t* tc = table_.data() + size_t(c) * kScale;
     uint64_t sym = 0, acc = 0;
     for (uint64_t k = 0; k < used; k++) {
       uint64_t d = in.varint();
@@ -139,7 +139,7 @@ RansDecoder::RansDecoder(ByteReader& in) {
       if (sym >= kAlphabet || f > kScale || acc + f > kScale)
         throw Error(ErrorCode::Corrupt, "bad frequency table");
       for (uint64_t j = 0; j < f; j++)
-        tc[acc + j] = Slot{uint16_t(sym), uint16_t(f), uint16_t(acc), 0};
+        tc[acc + j] = uint32_t(sym) | uint32_t(f) << 9 | uint32_t(acc) << 21;
       acc += f;
     }
     if (acc != kScale) throw Error(ErrorCode::Corrupt, "frequency table does not sum to scale");
