@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Sshd, sshdMissing, startSshd } from './helpers/sshd';
 import { assertOneLineError, readJsonl, sleep, tezip, tezipAsync } from './helpers/cli';
 import { decompressSync } from '../src/index';
+import { encodePng } from '../src/io/png';
 
 const H = 16;
 const W = 12;
@@ -148,7 +149,7 @@ describe('pipeline: watch a folder and send to a real sshd', function () {
 });
 
 describe('pipeline: watch to a local folder', function () {
-  it('--once without --delete-after-verify keeps sources and does not send them twice', function () {
+  it('--once without --delete-after-verify keeps sources and does not send them twice; PNG frames too', async function () {
     const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'tezip-watch-local-'));
     try {
       const src = path.join(root, 'in');
@@ -157,16 +158,20 @@ describe('pipeline: watch to a local folder', function () {
         fs.writeFileSync(path.join(src, `f${k}.raw`), Buffer.from(new Uint16Array(H * W).fill(1000 + k).buffer));
         fs.writeFileSync(path.join(src, `f${k}.json`), JSON.stringify({ shape: [1, H, W], dtype: 'uint16' }));
       }
+      for (const k of [5, 6]) {
+        const png = await encodePng(new Uint16Array(H * W).fill(1000 + k), W, H, 1);
+        fs.writeFileSync(path.join(src, `f${k}.png`), png);
+      }
       fs.writeFileSync(path.join(src, 'notes.txt'), 'not a frame');
       const dest = path.join(root, 'out');
       const args = ['watch', src, '--to', dest, '--settle-ms', '0', '--once', '--chunk-frames', '2', '--quiet'];
       const r1 = tezip(args);
       assert.equal(r1.code, 0, r1.stderr);
-      assert.match(r1.stdout, /^3 chunk\(s\) of 5 frame\(s\)/);
+      assert.match(r1.stdout, /^4 chunk\(s\) of 7 frame\(s\) from 7 file/);
       const r2 = tezip(args);
       assert.match(r2.stdout, /^0 chunk\(s\)/);
-      assert.deepEqual(framesAt(dest).values, [0, 1, 2, 3, 4]);
-      assert.equal(fs.readdirSync(src).length, 12, 'sources kept');
+      assert.deepEqual(framesAt(dest).values, [0, 1, 2, 3, 4, 5, 6]);
+      assert.equal(fs.readdirSync(src).length, 14, 'sources kept');
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -7,8 +7,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TezipError } from '../errors';
-import { RawDType, RawInputError, isRawDType, rawPaths } from '../io/raw';
-import { FrameArray, IncompleteError, frameKey, readerFor } from './frames';
+import { RawDType, isRawDType } from '../io/raw';
+import { FrameArray, frameKey } from './frames';
 
 export const DATASET_FORMAT = 'tezip-dataset';
 export const DATASET_VERSION = 1;
@@ -86,17 +86,16 @@ function rng(seed: number): () => number {
   };
 }
 
-function readInput(input: string): FrameArray {
-  // A raw array may be named by its sidecar or without extension, as everywhere in the CLI.
-  const file = /\.json$/i.test(input) || path.extname(input) === '' ? rawPaths(input).rawPath : input;
-  const r = readerFor(file);
-  if (!r) throw new TypeError(`no reader for ${input} (supported here: NAME.raw with NAME.json)`);
+/** Any input `tezip compress` reads (raw+json, PNG/TIFF folder, TIFF stack, HDF5 dataset), all frames. */
+async function readInput(input: string): Promise<FrameArray> {
+  const { openInput } = require('../io/open-input') as typeof import('../io/open-input');
+  const src = await openInput(input);
   try {
-    return r.read(file);
-  } catch (e) {
-    // For watch an incomplete file is one still being written; here it is simply bad input.
-    if (e instanceof IncompleteError) throw new RawInputError('SIZE_MISMATCH', `${input}: ${e.message}`);
-    throw e;
+    const data = await src.read(0, src.shape[0]);
+    const shape = src.shape.length === 4 && src.shape[3] === 1 ? src.shape.slice(0, 3) : [...src.shape];
+    return { data, shape, dtype: src.dtype };
+  } finally {
+    await src.close();
   }
 }
 
@@ -136,7 +135,7 @@ export async function exportDataset(inputs: readonly string[], out: string, o: E
   const arrays: FrameArray[] = [];
   const sources: SourceInfo[] = [];
   for (const input of inputs) {
-    const arr = readInput(input);
+    const arr = await readInput(input);
     if (arrays.length > 0 && frameKey(arr) !== frameKey(arrays[0]))
       throw new TypeError(`${input}: frames of ${frameKey(arr)} cannot join a dataset of ${frameKey(arrays[0])}`);
     const bytes = new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);

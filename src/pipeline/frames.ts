@@ -1,6 +1,6 @@
-// Reading frames from the files a detector or a simulation leaves behind, for `watch` and `dataset export`.
-// raw+json arrays are read by src/io/raw; other formats (PNG, TIFF, HDF5) plug in through `extraReaders`
-// when src/io provides them, without this module knowing their details.
+// Reading frames from the files a detector leaves behind, one file at a time, for `watch`: raw+json arrays
+// (src/io/raw), PNG frames and TIFF files (single frames or stacks, src/io). The decoding is src/io's; this
+// module only says which file is a frame file, which other files belong to it, and when it is not whole yet.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RawDType, RawTypedArray, dtypeSize, parseSidecar, rawPaths, typedView } from '../io/raw';
@@ -17,8 +17,8 @@ export interface FrameReader {
   accepts(name: string): boolean;
   /** Other files that belong to `file` and must be complete too (e.g. a raw file's sidecar). */
   companions(file: string): string[];
-  /** The frames of a complete file. Throws `IncompleteError` when the file is not whole yet. */
-  read(file: string): FrameArray;
+  /** The frames of a complete file. Throws `IncompleteError` when the file is not whole (yet). */
+  read(file: string): Promise<FrameArray>;
 }
 
 /** A file that is still being written (sizes disagree, sidecar missing or cut short). */
@@ -32,7 +32,7 @@ export class IncompleteError extends Error {
 export const rawReader: FrameReader = {
   accepts: (name) => /\.raw$/i.test(name),
   companions: (file) => [rawPaths(file).jsonPath],
-  read(file) {
+  async read(file) {
     const { rawPath, jsonPath } = rawPaths(file);
     let meta: unknown;
     try {
@@ -52,12 +52,51 @@ export const rawReader: FrameReader = {
   },
 };
 
-/** Readers tried in order; later formats are registered here by the modules that implement them. */
-export const extraReaders: FrameReader[] = [];
+/** [T, H, W] for one channel, [T, H, W, C] otherwise, whatever the reader gave. */
+function withFrames(shape: readonly number[]): number[] {
+  return shape.length === 4 && shape[3] === 1 ? shape.slice(0, 3) : [...shape];
+}
+
+export const pngReader: FrameReader = {
+  accepts: (name) => /\.png$/i.test(name),
+  companions: () => [],
+  async read(file) {
+    const { decodePng } = require('../io/png') as typeof import('../io/png');
+    let img: Awaited<ReturnType<typeof decodePng>>;
+    try {
+      img = await decodePng(fs.readFileSync(file), file);
+    } catch (e) {
+      // A PNG cut short does not decode: it is still being written, or damaged; either way it is not taken.
+      throw new IncompleteError((e as Error).message);
+    }
+    const shape = withFrames([1, img.height, img.width, img.channels]);
+    return { data: img.data, shape, dtype: img.dtype };
+  },
+};
+
+export const tiffReader: FrameReader = {
+  accepts: (name) => /\.tiff?$/i.test(name),
+  companions: () => [],
+  async read(file) {
+    const { openTiffStack } = require('../io/image-folder') as typeof import('../io/image-folder');
+    let src: Awaited<ReturnType<typeof openTiffStack>> | undefined;
+    try {
+      src = await openTiffStack(file);
+      const data = await src.read(0, src.shape[0]);
+      return { data, shape: withFrames(src.shape), dtype: src.dtype };
+    } catch (e) {
+      throw new IncompleteError((e as Error).message);
+    } finally {
+      await src?.close();
+    }
+  },
+};
+
+const READERS: readonly FrameReader[] = [rawReader, pngReader, tiffReader];
 
 export function readerFor(file: string): FrameReader | undefined {
   const name = path.basename(file);
-  return [rawReader, ...extraReaders].find((r) => r.accepts(name));
+  return READERS.find((r) => r.accepts(name));
 }
 
 /** Frame shape (without T) as a key: frames with the same key can go in one array. */

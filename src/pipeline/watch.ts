@@ -168,33 +168,38 @@ export async function watchFolder(dir: string, target: Target, o: WatchOptions =
   let seenNames = new Map<string, unknown>();
   const readerOf = (name: string): FrameReader | undefined => (IGNORED.test(name) ? undefined : readerFor(path.join(dir, name)));
 
-  /** Builds, journals and sends one chunk from complete source files. */
-  const makeChunk = async (items: Array<{ ref: SourceRef; arr: FrameArray; companions: SourceRef[] }>) => {
-    const id = nextId++;
-    const file = `${prefix}-${String(id).padStart(6, '0')}.tez`;
-    const all = concatFrames(items.map((i) => i.arr));
+  /** Compresses frames into a staged .tez (written, fsync'd, renamed into place). */
+  const stageChunk = async (staged: string, names: string[], arrays: FrameArray[]) => {
+    const all = concatFrames(arrays);
     const lib: typeof import('../index') = require('../index');
     const bytes = await lib.compress(
       { data: all.data, shape: all.shape, dtype: all.dtype },
-      { ...(o.compress ?? {}), metadata: { ...(o.compress?.metadata ?? {}), sources: items.map((i) => i.ref.name) } },
+      { ...(o.compress ?? {}), metadata: { ...(o.compress?.metadata ?? {}), sources: names } },
     );
-    const staged = path.join(outDir, file);
     const fd = fs.openSync(staged + '.tmp', 'w');
     fs.writeSync(fd, bytes);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(staged + '.tmp', staged);
+    return { sha256: crypto.createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength, frames: all.shape[0] };
+  };
+
+  /** Builds, journals and sends one chunk from complete source files. */
+  const makeChunk = async (items: Array<{ ref: SourceRef; arr: FrameArray; companions: SourceRef[] }>) => {
+    const id = nextId++;
+    const file = `${prefix}-${String(id).padStart(6, '0')}.tez`;
+    const staged = path.join(outDir, file);
+    const built = await stageChunk(staged, items.map((i) => i.ref.name), items.map((i) => i.arr));
     const sources = items.flatMap((i) => [i.ref, ...i.companions]);
-    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    const c: Chunk = { id, file, sources, frames: all.shape[0], sha256, bytes: bytes.byteLength, sent: false, deleted: false };
-    journal.append({ e: 'chunk', id, file, sources, frames: c.frames, sha256, bytes: c.bytes });
+    const c: Chunk = { id, file, sources, frames: built.frames, sha256: built.sha256, bytes: built.bytes, sent: false, deleted: false };
+    journal.append({ e: 'chunk', id, file, sources, frames: c.frames, sha256: c.sha256, bytes: c.bytes });
     chunks.set(id, c);
     for (const s of sources) taken.set(s.name, s);
     for (const s of sources) seenNames.delete(s.name);
     report.chunks++;
     report.frames += c.frames;
     report.files += items.length;
-    log(`${file}: ${c.frames} frame(s) from ${items.length} file(s), ${bytes.byteLength} bytes`);
+    log(`${file}: ${c.frames} frame(s) from ${items.length} file(s), ${built.bytes} bytes`);
     await deliver(c);
   };
 
@@ -209,18 +214,12 @@ export async function watchFolder(dir: string, target: Target, o: WatchOptions =
       if (sha256File(staged) !== c.sha256) {
         // Killed before the staged file was complete: rebuild it from the same sources (still there, since
         // nothing is deleted before it is sent).
-        const items = c.sources
-          .filter((s) => readerOf(s.name))
-          .map((s) => ({ ref: s, arr: readerOf(s.name)!.read(path.join(dir, s.name)), companions: [] as SourceRef[] }));
-        const all = concatFrames(items.map((i) => i.arr));
-        const lib: typeof import('../index') = require('../index');
-        const bytes = await lib.compress(
-          { data: all.data, shape: all.shape, dtype: all.dtype },
-          { ...(o.compress ?? {}), metadata: { ...(o.compress?.metadata ?? {}), sources: items.map((i) => i.ref.name) } },
-        );
-        fs.writeFileSync(staged, bytes);
-        c.sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-        c.bytes = bytes.byteLength;
+        const frameFiles = c.sources.filter((s) => readerOf(s.name)).map((s) => s.name);
+        const arrays: FrameArray[] = [];
+        for (const n of frameFiles) arrays.push(await readerOf(n)!.read(path.join(dir, n)));
+        const built = await stageChunk(staged, frameFiles, arrays);
+        c.sha256 = built.sha256;
+        c.bytes = built.bytes;
         journal.append({ e: 'chunk', id: c.id, file: c.file, sources: c.sources, frames: c.frames, sha256: c.sha256, bytes: c.bytes });
       }
       await deliver(c);
@@ -270,7 +269,7 @@ export async function watchFolder(dir: string, target: Target, o: WatchOptions =
         if (!comps.every((c) => stable.has(c))) continue;
         let arr: FrameArray;
         try {
-          arr = reader.read(file);
+          arr = await reader.read(file);
         } catch (e) {
           if (e instanceof IncompleteError) {
             if (!complained.has(name)) log(`${name}: waiting (${e.message})`);
