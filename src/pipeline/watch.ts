@@ -207,6 +207,8 @@ export async function watchFolder(dir: string, target: Target, o: WatchOptions =
     // First finish what an earlier run left: chunks built but not sent, sent but not yet deleted.
     for (const c of [...chunks.values()].sort((a, b) => a.id - b.id)) {
       if (c.sent) {
+        // Killed between the journal's "sent" and the clean-up: finish that now.
+        fs.rmSync(path.join(outDir, c.file), { force: true });
         if (o.deleteAfterVerify && !c.deleted) deleteSources(c);
         continue;
       }
