@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertOneLineError, tezip } from './helpers/cli';
-import { loadSplit, openDataset, readShard } from '../src/pipeline/dataset';
+import { datasetTrainSources, loadSplit, openDataset, readShard } from '../src/pipeline/dataset';
 import { installModel, listModels, resolveModel } from '../src/pipeline/registry';
 import { checkHostKey, fingerprint, hostEntryName, keysForHost, patternListMatches } from '../src/pipeline/known-hosts';
 import { COMMANDS } from '../src/cli/commands';
@@ -62,6 +62,16 @@ describe('pipeline: dataset export', function () {
       });
     }
     assert.equal(new Set(seen).size, 8, 'each sequence exactly once across the splits');
+
+    // The trainer's view: raw values per shard, sequences of nt, the export's normalisation.
+    const t = await datasetTrainSources(out);
+    assert.equal(t.nt, 4);
+    assert.deepEqual(t.normalization, { min: 100, max: 1011 });
+    assert.equal(t.sources.filter((x) => x.split === 'val').reduce((n, x) => n + x.shape[0] / 4, 0), 2);
+    const first = t.sources[0];
+    const p0 = m.shards[0].provenance[0];
+    assert.equal(first.data[0], (p0.source === 0 ? 100 : 1000) + p0.start);
+    assert.deepEqual(first.shape.slice(1), [H, W]);
   });
 
   it('a shard that does not match its sha256 is refused; a hostile manifest cannot name files outside', async function () {
@@ -136,6 +146,21 @@ describe('pipeline: model registry', function () {
     assert.throws(() => resolveModel('ice', home), /not installed/);
     assert.throws(() => resolveModel('../x', home), TypeError);
     assert.equal(listModels(home).length, 3);
+  });
+
+  it('takes a PredNet model folder (weights: {file, sha256}) under its manifest name', function () {
+    const dir = path.join(tmp, 'prednet-out');
+    fs.mkdirSync(dir);
+    const w = crypto.randomBytes(256);
+    fs.writeFileSync(path.join(dir, 'weights.bin'), w);
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({ format: 'tezip-prednet', formatVersion: 1, name: 'tiny', weights: { file: 'weights.bin', dtype: 'float32', sha256: crypto.createHash('sha256').update(w).digest('hex') } }),
+    );
+    const e = installModel(dir, { home });
+    assert.equal(e.name, 'tiny');
+    assert.equal(e.version, '1');
+    assert.equal(resolveModel('tiny@1', home).manifest.format, 'tezip-prednet');
   });
 
   it('refuses a model whose files do not match the manifest, and a tampered installed model', function () {

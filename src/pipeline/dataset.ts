@@ -356,3 +356,34 @@ export async function loadSplit(
   }
   return { data, shape: [N, nt, H, W, C] };
 }
+
+/** One shard as a trainer's input: raw values (not normalised), cut into sequences of `sequenceLength` frames. */
+export interface DatasetTrainSource {
+  name: string;
+  data: ArrayLike<number>;
+  /** [sequences·nt, H, W] or [sequences·nt, H, W, C] */
+  shape: number[];
+  dtype: string;
+  sequenceLength: number;
+  split: 'train' | 'val';
+}
+
+/**
+ * The hand-off to `tezip train`: every shard of a dataset folder (sha256-checked, decoded) as a source whose
+ * sequences are exactly the exported ones, plus the normalisation the export chose, so that training on another
+ * machine sees the same [0, 1] inputs. `split` tells which sequences the export kept for validation.
+ */
+export async function datasetTrainSources(
+  dir: string,
+): Promise<{ sources: DatasetTrainSource[]; normalization?: { min: number; max: number }; nt: number; manifest: DatasetManifest }> {
+  const ds = openDataset(dir);
+  const m = ds.manifest;
+  const sources: DatasetTrainSource[] = [];
+  for (const s of m.shards) {
+    const arr = await readShard(ds, s);
+    const shape = s.shape[3] === 1 ? s.shape.slice(0, 3) : [...s.shape];
+    sources.push({ name: s.file, data: arr.data, shape, dtype: m.dtype, sequenceLength: m.nt, split: s.split });
+  }
+  const normalization = m.normalization.kind === 'minmax' ? { min: m.normalization.min, max: m.normalization.max } : undefined;
+  return { sources, normalization, nt: m.nt, manifest: m };
+}
