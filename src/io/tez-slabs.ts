@@ -85,7 +85,8 @@ function slabPlan(frames: number, frameBytes: number, o: SourceCompressOptions):
 /** Compresses a frame source into `sink`, a slab at a time. */
 export async function compressSource(src: FrameSource, sink: TezSink, options: SourceCompressOptions = {}): Promise<SourceCompressResult> {
   const { slabFrames, onProgress, ...copts } = options;
-  const o = resolveCompressOptions(copts); // validates before any frame is read
+  // The source's own description (format, file names, dataset) is stored unless the caller gives metadata.
+  const o = resolveCompressOptions({ ...copts, metadata: copts.metadata ?? src.meta }); // validated before any frame is read
   const total = src.shape[0];
   if (!(total >= 1)) throw new RawInputError('BAD_SHAPE', `${src.label} holds no frames`);
   const frameLen = frameElements(src.shape);
@@ -188,7 +189,7 @@ export class MemorySink implements TezSink {
     if (offset !== 0 || this.parts.length === 0 || this.parts[0].length !== b.length) throw new Error('MemorySink patches the header only');
     this.parts[0] = b.slice();
   }
-  bytes(): Uint8Array {
+  bytes(): Buffer {
     return Buffer.concat(this.parts);
   }
 }
