@@ -437,6 +437,27 @@ std::vector<QuantChoice> quantizerCandidates(const EncodeParams& prm, const T* x
     q.bin = PwRelQuantizer<T>::binFor(prm.epsPw);
     q.signs = signModeOf(x, n);
     c.push_back(q);
+    // When no value comes near zero, the absolute bound eps·min|x| implies the point-wise one for every
+    // element, and linear bins are often cheaper than logarithmic ones (e.g. temperatures in kelvin).
+    double minAbs = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < n && minAbs > 0; i++) {
+      const double a = std::fabs(double(x[i]));
+      if (a < minAbs) minAbs = a;  // NaN compares false: NaN/Inf become escapes of the abs quantizer
+    }
+    const double eb = prm.epsPw * minAbs * (1.0 - 0x1p-40);
+    if (std::isfinite(eb) && eb > 0) {
+      QuantChoice a;
+      if constexpr (std::is_floating_point<T>::value) {
+        a.id = kQAbsFloat;
+        a.eb = eb;
+        a.bin = AbsFloatQuantizer<T>::binFor(eb);
+        c.push_back(a);
+      } else if (eb >= 1) {
+        a.id = kQAbsInt;
+        a.e = int64_t(std::min(std::floor(eb), 1099511627776.0));
+        c.push_back(a);
+      }
+    }
   }
   // Lossless always satisfies any bound; it is a candidate whenever the bound leaves nothing to gain
   // or (pwrel on integers, where small values must stay exact) it may simply be smaller.
@@ -462,8 +483,10 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
 
   // Measure every (quantizer, predictor) on a sample of leading frames (all frames at level 2).
   size_t sampleFrames = frames;
-  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 20;
-  if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 2), (sampleTarget + fl - 1) / fl);
+  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 18;
+  if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
+  // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
+  const T* sample = x + (frames - sampleFrames) / 2 * fl;
   double best = std::numeric_limits<double>::infinity();
   size_t bestQ = 0;
   Predictor bestP = preds[0];
@@ -471,7 +494,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
     for (size_t qi = 0; qi < quants.size(); qi++)
       for (Predictor pk : preds) {
         Streams s;
-        encodeStreams(quants[qi], pk, x, sampleFrames, g, s);
+        encodeStreams(quants[qi], pk, sample, sampleFrames, g, s);
         const double c = costOf(s, sampleFrames, g);
         if (c < best) {
           best = c;
@@ -489,7 +512,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   // lossless it satisfies every bound. Try it when a quick look at the sample says it may pay.
   if (prm.level >= 1) {
     const size_t sampleBytes = sampleFrames * fl * sizeof(T);
-    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(x), sampleBytes, 3).size();
+    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), sampleBytes, 3).size();
     const double codedSample = std::isfinite(best) ? best / 8.0 : double(out.size()) * sampleFrames / frames;
     if (double(z3) < codedSample) {  // zstd -3 already wins on the sample: -19 will do better still
       std::vector<uint8_t> z = zstdRawPayload(x, rawBytes, 19, true);

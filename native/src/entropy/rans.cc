@@ -99,6 +99,12 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
       last = s;
     }
   }
+  // x / f and x % f through a multiply by a 64-bit reciprocal (exact for x < 2^32, f <= 2^11): the
+  // division was the encoder's slowest step.
+  uint64_t rcp[kContexts][kAlphabet];
+  for (unsigned c = 0; c < kContexts; c++)
+    for (unsigned s = 0; s < kAlphabet; s++)
+      rcp[c][s] = freq[c][s] > 1 ? ~uint64_t(0) / freq[c][s] + 1 : 0;
   std::vector<uint8_t> rev;
   rev.reserve(n / 2 + 16);
   uint32_t x[2] = {kRansL, kRansL};
@@ -112,7 +118,8 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
       rev.push_back(uint8_t(st));
       st >>= 16;
     }
-    st = ((st / f) << kScaleBits) + (st % f) + start[c][s];
+    const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * rcp[c][s] >> 64) : st;
+    st = (q << kScaleBits) + (st - q * f) + start[c][s];
   }
   for (int k = 1; k >= 0; k--)
     for (int b = 3; b >= 0; b--) rev.push_back(uint8_t(x[k] >> (8 * b)));
