@@ -13,7 +13,7 @@ export interface CommandDef {
 
 const help: OptionSpec = { name: 'help', short: 'h', type: 'flag', help: 'show this help' };
 
-export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo2d', 'lorenzo3d'] as const;
+export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d'] as const;
 
 export const COMMANDS: readonly CommandDef[] = [
   {
