@@ -1,6 +1,7 @@
 // Command table: names, options and help text. Kept free of heavy imports so that `tezip --help` and usage
 // errors never load the native addon; each command's implementation is required only when it runs.
 import { OptionSpec, formatOptions } from './args.js';
+import { PIPELINE_COMMANDS } from './pipeline-commands.js';
 
 export interface CommandDef {
   name: string;
@@ -13,7 +14,7 @@ export interface CommandDef {
 
 const help: OptionSpec = { name: 'help', short: 'h', type: 'flag', help: 'show this help' };
 
-export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo2d', 'lorenzo3d'] as const;
+export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d'] as const;
 
 export const COMMANDS: readonly CommandDef[] = [
   {
@@ -90,6 +91,34 @@ export const COMMANDS: readonly CommandDef[] = [
     load: () => require('./info.js'),
   },
   {
+    name: 'train',
+    usage: 'tezip train DATA(.raw|.json|.tez)... -o models/NAME [options]',
+    summary: 'train a PredNet frame predictor (TensorFlow.js) and write models/NAME (manifest.json + weights.bin)',
+    options: [
+      { name: 'output', short: 'o', type: 'string', arg: 'DIR', help: 'model folder to write (checkpoints go in DIR/checkpoint)' },
+      { name: 'steps', type: 'number', arg: 'N', help: 'optimiser steps (default 200)' },
+      { name: 'epochs', type: 'number', arg: 'N', help: 'instead of --steps: passes over the training sequences' },
+      { name: 'nt', type: 'number', arg: 'N', help: 'frames per training sequence (default 10)' },
+      { name: 'batch', type: 'number', arg: 'N', help: 'sequences per step (default 4)' },
+      { name: 'lr', type: 'number', arg: 'X', help: 'Adam learning rate (default 0.001)' },
+      { name: 'crop', type: 'number', arg: 'N', help: 'train on random N×N crops (multiple of 2^(layers−1)); default whole frames' },
+      { name: 'stack', type: 'string', arg: 'A,B,C', help: 'channels per layer (default C,16,32; the paper: 3,48,96,192)' },
+      { name: 'frames', type: 'string', arg: 'FIRST:END', help: 'use only frames [FIRST, END) of each input' },
+      { name: 'sequence-length', type: 'number', arg: 'N', help: 'frames per independent sequence (default: the sidecar\'s frames_per_sequence, else all)' },
+      { name: 'validation', type: 'number', arg: 'F', help: 'fraction of sequences held out for validation (default 0.1)' },
+      { name: 'seed', type: 'number', arg: 'N', help: 'seed of the initial weights, split and crops (default 1)' },
+      { name: 'checkpoint-every', type: 'number', arg: 'N', help: 'checkpoint every N steps (default 50, 0 = never)' },
+      { name: 'resume', type: 'flag', help: 'continue from DIR/checkpoint' },
+      { name: 'backend', type: 'string', arg: 'B', choices: ['auto', 'node', 'wasm', 'cpu'], help: 'tfjs backend: auto (tfjs-node-gpu, tfjs-node, wasm, cpu), node, wasm, cpu' },
+      { name: 'json', type: 'flag', help: 'print one JSON object (no progress)' },
+      help,
+    ],
+    examples: [
+      'tezip train ../shared/data/moving_mnist.json --frames 0:3000 --crop 32 --steps 600 -o models/moving_mnist',
+    ],
+    load: () => require('./train.js'),
+  },
+  {
     name: 'bench',
     usage: 'tezip bench DATA... [--modes M,..] [--bounds E,..] [--anchors A,..] [--quick] [--out DIR]',
     summary: 'benchmark tezip against zstd, xz, aec, fpzip, zfp, SZ3, x264, x265 and FFV1, verifying every output',
@@ -119,6 +148,7 @@ export const COMMANDS: readonly CommandDef[] = [
     examples: ['tezip demo'],
     load: () => require('./demo.js'),
   },
+  ...PIPELINE_COMMANDS,
 ];
 
 export const EXIT_CODES = `Exit codes:
