@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tezip_fuzz::FuzzShape fs;
-  if (!tezip_fuzz::takeShape(data, size, fs)) return -1;  // not added to the corpus
+  if (!tezip_fuzz::takeShape(data, size, fs, /*rawDims=*/true)) return -1;  // not added to the corpus
   std::vector<uint8_t> payload(data, data + size);
   std::vector<uint8_t> out(size_t(fs.shape.elements()) * tezip::dtypeSize(fs.dtype));
   try {

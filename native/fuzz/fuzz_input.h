@@ -20,12 +20,14 @@ struct FuzzShape {
 inline uint32_t le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
 
 // Returns false when the input is too short for a shape or the shape exceeds the cap.
-// When bit 7 of the first byte is set, the four dimensions are raw u32s instead (16 more bytes), and the
-// cap applies to Shape::elements() as a caller that trusts it would compute it, wrapping included: the
-// codec must refuse shapes whose true size is far larger (see native/fuzz/regressions/decode_chunk).
-inline bool takeShape(const uint8_t*& data, size_t& size, FuzzShape& out) {
+// With rawDims (the decodeChunk target), when bit 7 of the first byte is set, the four dimensions are raw
+// u32s instead (16 more bytes), and the cap applies to Shape::elements() as a caller that trusts it would
+// compute it, wrapping included: decodeChunk must refuse shapes whose true size is far larger (see
+// native/fuzz/regressions/decode_chunk). Targets that size their own buffers from the shape do not use it.
+inline bool takeShape(const uint8_t*& data, size_t& size, FuzzShape& out, bool rawDims = false) {
   if (size < kShapeBytes) return false;
   if (data[0] & 0x80) {
+    if (!rawDims) return false;
     if (size < 1 + 16) return false;
     out.dtype = tezip::DType(1 + (data[0] & 0x7f) % 6);
     out.shape.frames = le32(data + 1);
