@@ -70,7 +70,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
     if (dec.gaps.length) extra.damaged = dec.gaps.map((g) => ({ chunk: g.chunk, frames: [g.firstFrame, g.firstFrame + g.frameCount] }));
     const { rawPath, jsonPath } = writeRaw(output, arr, extra);
     for (const g of dec.gaps) {
-      process.stderr.write(`tezip: damaged ${g.message.replace(/^Chunk/, 'chunk')} [${g.code}]: frames ${g.firstFrame}:${g.firstFrame + g.frameCount} written as zeros\n`);
+      process.stderr.write(`tezip: chunk ${g.chunk} damaged, frames ${g.firstFrame}:${g.firstFrame + g.frameCount} written as zeros (${g.code}: ${g.message})\n`);
     }
     const lost = dec.gaps.reduce((n, g) => n + Math.min(end, g.firstFrame + g.frameCount) - Math.max(start, g.firstFrame), 0);
     const note = dec.gaps.length ? `; ${lost} frames in ${dec.gaps.length} damaged chunks written as zeros` : '';
