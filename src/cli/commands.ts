@@ -18,10 +18,10 @@ export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo2d', 'lorenzo3d'] as 
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'compress',
-    usage: 'tezip compress IN(.raw|.json) [-o OUT.tez] [bound] [options]',
-    summary: 'compress a raw array (NAME.raw with a NAME.json sidecar) into a .tez file',
+    usage: 'tezip compress IN [-o OUT.tez] [bound] [options]',
+    summary: 'compress frames into a .tez file: a folder of PNG or TIFF frames, a multi-page TIFF, an HDF5 dataset (FILE.h5:/entry/data/data) or a raw array (NAME.raw + NAME.json); - reads raw data from stdin',
     options: [
-      { name: 'output', short: 'o', type: 'string', arg: 'OUT.tez', help: 'output file (default: NAME.tez next to the input)' },
+      { name: 'output', short: 'o', type: 'string', arg: 'OUT.tez', help: 'output file, - for stdout (default: NAME.tez next to the input)' },
       { name: 'abs', type: 'number', arg: 'E', help: 'absolute bound: |x̂−x| ≤ E' },
       { name: 'rel', type: 'number', arg: 'E', help: 'relative bound: |x̂−x| ≤ E·(max−min); with --abs both hold' },
       { name: 'pwrel', type: 'number', arg: 'E', help: 'point-wise relative bound: |x̂−x| ≤ E·|x| (not with --abs/--rel)' },
@@ -31,26 +31,42 @@ export const COMMANDS: readonly CommandDef[] = [
       { name: 'chunk-frames', type: 'number', arg: 'N', help: 'frames per independent chunk (default: library default)' },
       { name: 'json', type: 'flag', help: 'print one JSON object with sizes, speed and verified errors' },
       { name: 'verify', type: 'flag', help: 'decode the output again and check the bound (always on with --json)' },
+      { name: 'shape', type: 'string', arg: 'T,H,W[,C]', help: 'shape of raw data read from stdin (input -)' },
+      { name: 'dtype', type: 'string', arg: 'D', choices: ['uint8', 'uint16', 'int16', 'int32', 'float32', 'float64'], help: 'dtype of raw data read from stdin: uint8|uint16|int16|int32|float32|float64' },
+      { name: 'quiet', short: 'q', type: 'flag', help: 'no progress bar and no summary line' },
       help,
     ],
     examples: [
       'tezip compress samples/era5_small.raw -o /tmp/era5.tez --rel 1e-3',
       'tezip compress samples/bulk_water_small.json -o /tmp/water.tez --json',
+      'tezip compress samples/png_small -o /tmp/png_small.tez',
+      'tezip compress run.h5:/entry/data/data -o run.tez --abs 0.5',
+      'cat samples/bulk_water_small.raw | tezip compress - --shape 10,128,128 --dtype uint8 -o - > /tmp/water_stdin.tez',
     ],
     load: () => require('./compress.js'),
   },
   {
     name: 'decompress',
-    usage: 'tezip decompress IN.tez -o OUT.raw [--frames A:B] [--ignore-damaged] [--threads N]',
-    summary: 'decompress a .tez file (or some of its frames) into OUT.raw and its OUT.json sidecar (shape, dtype)',
+    usage: 'tezip decompress IN.tez -o OUT [--format png|tiff|h5|raw] [--frames A:B] [--ignore-damaged] [--threads N]',
+    summary: 'decompress a .tez file (or some of its frames) into raw + JSON sidecar, a PNG or TIFF folder (original file names kept), a TIFF stack or an HDF5 dataset',
     options: [
-      { name: 'output', short: 'o', type: 'string', arg: 'OUT.raw', help: 'output data file; the sidecar goes next to it' },
+      { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'OUT.raw (+ OUT.json), a folder (png, tiff), OUT.tif (stack), OUT.h5[:/dataset], or - for raw on stdout' },
+      { name: 'format', short: 'f', type: 'string', arg: 'F', choices: ['png', 'tiff', 'h5', 'raw'], help: 'png|tiff|h5|raw (default: from the output name, else the format the input had)' },
+      { name: 'plain-names', type: 'flag', help: 'name image files frame_00000.png... instead of the stored original names' },
       { name: 'frames', type: 'string', arg: 'A:B', help: 'only frames A to B−1 (also A:, :B, N); decodes only the chunks holding them' },
       { name: 'ignore-damaged', type: 'flag', help: 'write damaged chunks\' frames as zeros, list them on stderr, exit 0' },
       { name: 'threads', type: 'number', arg: 'N', help: 'chunks decoded at once (default: all cores)' },
+      { name: 'json', type: 'flag', help: 'print one JSON object (output, format, files, frames, shape, dtype, bytes, seconds, damaged)' },
+      { name: 'quiet', short: 'q', type: 'flag', help: 'no progress bar and no summary line' },
       help,
     ],
-    examples: ['tezip decompress /tmp/era5.tez -o /tmp/era5_decoded.raw', 'tezip decompress /tmp/era5.tez --frames 10:20 -o /tmp/era5_10_20.raw'],
+    examples: [
+      'tezip decompress /tmp/era5.tez -o /tmp/era5_decoded.raw',
+      'tezip decompress /tmp/era5.tez --frames 10:20 -o /tmp/era5_10_20.raw',
+      'tezip decompress /tmp/png_small.tez -o /tmp/png_small_out --format png',
+      'tezip decompress /tmp/era5.tez -o /tmp/era5.tif',
+      'tezip decompress /tmp/era5.tez -o /tmp/era5.h5:/entry/data/data',
+    ],
     load: () => require('./decompress.js'),
   },
   {
@@ -67,16 +83,16 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'info',
-    usage: 'tezip info IN.tez [--json]',
-    summary: 'show the header, the chunks (frames, bytes, predictor, method) and the ratio of a .tez file',
+    usage: 'tezip info IN.tez [--json]   (- reads the file from stdin)',
+    summary: 'show the header, source, model hash, ratio and a table of the chunks (frames, bytes, ratio, predictor, method) of a .tez file',
     options: [{ name: 'json', type: 'flag', help: 'print one JSON object' }, help],
-    examples: ['tezip info /tmp/era5.tez'],
+    examples: ['tezip info /tmp/era5.tez', 'tezip info /tmp/era5.tez --json'],
     load: () => require('./info.js'),
   },
   {
     name: 'demo',
     usage: 'tezip demo',
-    summary: 'compress the shipped samples in every bound mode and print ratio, speed and verified error',
+    summary: 'compress the shipped samples in every bound mode and print ratio, speed and verified error; round-trip a folder of PNG frames',
     options: [help],
     examples: ['tezip demo'],
     load: () => require('./demo.js'),
@@ -85,7 +101,8 @@ export const COMMANDS: readonly CommandDef[] = [
 
 export const EXIT_CODES = `Exit codes:
   0  success
-  1  bad input or data error (missing or unreadable file, bad sidecar, corrupt .tez, failed verification)
+  1  bad input or data error (missing or unreadable file or image, frames of mixed size or dtype, bad sidecar,
+     corrupt .tez, unsafe stored file name, failed verification)
   2  usage error (unknown command or option, bad option value, conflicting bounds)`;
 
 export function mainHelp(): string {

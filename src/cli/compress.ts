@@ -1,10 +1,23 @@
-// `tezip compress`: raw+json in, .tez out; with --json (or --verify) the output is decoded again in the same
+// `tezip compress`: raw+json, PNG/TIFF folders, TIFF stacks or HDF5 datasets in (read in slabs), .tez out; with --json (or --verify) the output is decoded again in the same
 // process and compared with the input, so the printed errors are measured, not promised.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './args.js';
-import { Bound, jsonNumber, measure } from './metrics.js';
-import { RawInputError, readRaw, rawPaths } from '../io/raw.js';
+import { Bound, Metrics, jsonNumber } from './metrics.js';
+import { Progress } from './progress.js';
+import { readStdin, summaryStream, writeStdout } from './stdio.js';
+import { verifySource } from './verify.js';
+import { ioError } from '../io/fs-util.js';
+import { parseH5Spec } from '../io/hdf5.js';
+import { InputKind, inputKind, openInput } from '../io/open-input.js';
+import { RawDType, RawInputError, rawPaths } from '../io/raw.js';
+import { memoryRawSource } from '../io/raw-source.js';
+import type { SourceCompressOptions, TezSink } from '../io/tez-slabs.js';
+
+// Loaded when data is coded (it pulls in the container code and the addon), not for help or usage errors.
+function slabs(): typeof import('../io/tez-slabs.js') {
+  return require('../io/tez-slabs.js');
+}
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
@@ -79,53 +92,163 @@ export function writeOutput(file: string, bytes: Uint8Array): void {
   }
 }
 
+/** Default output name: the input's name with `.tez` (a folder `frames/` gives `frames.tez`). */
+function defaultOutput(input: string, kind: InputKind): string {
+  if (kind === 'hdf5') return (parseH5Spec(input)?.file ?? input).replace(/\.[^./]*$/, '') + '.tez';
+  if (kind === 'folder') return input.replace(/[\/\\]+$/, '') + '.tez';
+  if (kind === 'tiff') return input.replace(/\.tiff?$/i, '') + '.tez';
+  return rawPaths(input).rawPath.replace(/(\.raw)?$/i, '.tez');
+}
+
+function parseShape(v: unknown): number[] {
+  const parts = String(v).split(/[,x×]/).map((p) => p.trim());
+  const shape = parts.map(Number);
+  if ((shape.length !== 3 && shape.length !== 4) || !shape.every((n) => Number.isSafeInteger(n) && n > 0))
+    throw new UsageError(`expected --shape T,H,W or T,H,W,C (positive integers) but received ${JSON.stringify(v)}`);
+  return shape;
+}
+
+/** Writes to OUT via a temporary file renamed on success, so a failed run never leaves half a .tez behind. */
+class FileOutput implements TezSink {
+  private fd: number;
+  readonly tmp: string;
+  constructor(readonly file: string) {
+    this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+    try {
+      this.fd = fs.openSync(this.tmp, 'w');
+    } catch (e) {
+      throw ioError(e, 'write', file);
+    }
+  }
+  write(b: Uint8Array): void {
+    try {
+      fs.writeSync(this.fd, b);
+    } catch (e) {
+      throw ioError(e, 'write', this.file);
+    }
+  }
+  patch(offset: number, b: Uint8Array): void {
+    fs.writeSync(this.fd, b, 0, b.length, offset);
+  }
+  commit(): void {
+    fs.closeSync(this.fd);
+    try {
+      fs.renameSync(this.tmp, this.file);
+    } catch (e) {
+      fs.rmSync(this.tmp, { force: true });
+      throw ioError(e, 'write', this.file);
+    }
+  }
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+/** stdout; keeps a copy when the output is to be verified. */
+class StdoutOutput implements TezSink {
+  readonly copy?: import('../io/tez-slabs.js').MemorySink;
+  constructor(keep: boolean) {
+    if (keep) this.copy = new (slabs().MemorySink)();
+  }
+  async write(b: Uint8Array): Promise<void> {
+    this.copy?.write(b);
+    await writeStdout(b);
+  }
+}
+
 export async function run(positionals: string[], opts: Opts): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError(`compress takes one input file, got ${positionals.length} (try tezip compress --help)`);
+  if (positionals.length !== 1) throw new UsageError(`compress takes one input, got ${positionals.length} (try tezip compress --help)`);
   const bound = boundFromOptions(opts);
   const threads = positiveInt(opts, 'threads');
   const chunkFrames = positiveInt(opts, 'chunk-frames');
   const input = positionals[0];
-  const output = (opts.output as string | undefined) ?? rawPaths(input).rawPath.replace(/(\.raw)?$/i, '.tez');
-  if (path.resolve(output) === path.resolve(rawPaths(input).rawPath)) throw new UsageError('output would overwrite the input');
+  const fromStdin = input === '-';
+  if (!fromStdin && (opts.shape !== undefined || opts.dtype !== undefined))
+    throw new UsageError('--shape and --dtype describe raw data on stdin (input -); files carry their own');
+  if (fromStdin && (opts.shape === undefined || opts.dtype === undefined))
+    throw new UsageError('raw data on stdin needs --shape T,H,W[,C] and --dtype');
+  const shape = fromStdin ? parseShape(opts.shape) : undefined;
+  const kind = fromStdin ? 'raw' : inputKind(input);
+  const output = (opts.output as string | undefined) ?? (fromStdin ? undefined : defaultOutput(input, kind));
+  if (output === undefined) throw new UsageError('compressing stdin needs -o OUT.tez (or -o - for stdout)');
+  const toStdout = output === '-';
+  if (!fromStdin && !toStdout) {
+    const inPath = kind === 'hdf5' ? parseH5Spec(input)!.file : kind === 'raw' ? rawPaths(input).rawPath : input;
+    if (path.resolve(output) === path.resolve(inPath)) throw new UsageError('output would overwrite the input');
+  }
+  const verify = Boolean(opts.json || opts.verify);
+  const quiet = Boolean(opts.quiet);
 
-  const arr = readRaw(input);
+  const src = fromStdin ? memoryRawSource(await readStdin(), shape!, opts.dtype as RawDType, 'stdin') : await openInput(input);
   const lib: typeof import('../index.js') = require('../index.js');
-  const copts: Record<string, unknown> = {};
+  const copts: SourceCompressOptions = { metadata: src.meta };
   if (bound.abs !== undefined) copts.abs = bound.abs;
   if (bound.rel !== undefined) copts.rel = bound.rel;
   if (bound.pwrel !== undefined) copts.pwrel = bound.pwrel;
-  if (opts.predictor !== undefined) copts.predictor = opts.predictor;
-  if (opts.level !== undefined) copts.level = Number(opts.level);
+  if (opts.predictor !== undefined) copts.predictor = opts.predictor as SourceCompressOptions['predictor'];
+  if (opts.level !== undefined) copts.level = Number(opts.level) as 0 | 1 | 2;
   if (threads !== undefined) copts.threads = threads;
   if (chunkFrames !== undefined) copts.chunkFrames = chunkFrames;
+  const bar = new Progress('compress', src.shape[0], { quiet });
+  copts.onProgress = (p) => bar.update(p.frames, p.total, p.phase === 'scan' ? 'scan    ' : 'compress');
 
+  const sink = toStdout ? new StdoutOutput(verify) : new FileOutput(output);
   const t0 = process.hrtime.bigint();
-  const bytes = await lib.compress({ data: arr.data, shape: arr.shape, dtype: arr.dtype } as never, copts as never);
+  const { compressSource, decodeSlabs, readerSlabs } = slabs();
+  let res: Awaited<ReturnType<typeof compressSource>>;
+  try {
+    res = await compressSource(src, sink, copts);
+    if (sink instanceof FileOutput) sink.commit();
+  } catch (e) {
+    if (sink instanceof FileOutput) sink.abort();
+    await src.close();
+    throw e;
+  } finally {
+    bar.done();
+  }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  writeOutput(output, bytes);
 
-  const ratio = arr.bytes / bytes.byteLength;
-  const MBps = arr.bytes / 1e6 / seconds;
-  const verify = Boolean(opts.json || opts.verify);
-  let m: ReturnType<typeof measure> | undefined;
+  const ratio = res.inputBytes / res.outputBytes;
+  const MBps = res.inputBytes / 1e6 / seconds;
+  let m: Metrics | undefined;
   let decompressSeconds: number | undefined;
-  if (verify) {
-    const t1 = process.hrtime.bigint();
-    const dec = await lib.decompress(bytes);
-    decompressSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    const shapeOk = JSON.stringify(Array.from(dec.shape as ArrayLike<number>)) === JSON.stringify(arr.shape) && dec.dtype === arr.dtype;
-    m = shapeOk
-      ? measure(arr.data, dec.data as typeof arr.data, bound)
-      : { ok: false, bad: arr.data.length, maxAbsError: NaN, maxPwRelError: NaN, psnr: NaN, why: 'decoded shape or dtype differs' };
+  try {
+    if (verify) {
+      const t1 = process.hrtime.bigint();
+      if (sink instanceof StdoutOutput) {
+        m = await verifySource(src, decodeSlabs(sink.copy!.bytes(), { threads }), bound);
+      } else {
+        const reader = await lib.openTez(output, threads === undefined ? {} : { threads });
+        try {
+          m = await verifySource(src, readerSlabs(reader), bound);
+        } finally {
+          await reader.close();
+        }
+      }
+      decompressSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    }
+  } finally {
+    await src.close();
   }
 
+  const out = summaryStream(toStdout);
   if (opts.json) {
     const b = bound.mode === 'lossless' ? null : bound.mode === 'absrel' ? { abs: bound.abs, rel: bound.rel } : (bound.abs ?? bound.rel ?? bound.pwrel);
     const o = {
-      input: arr.rawPath,
+      input: src.label,
+      format: src.format,
       output,
-      inputBytes: arr.bytes,
-      outputBytes: bytes.byteLength,
+      shape: src.shape,
+      dtype: src.dtype,
+      frames: res.frames,
+      chunks: res.chunks,
+      inputBytes: res.inputBytes,
+      outputBytes: res.outputBytes,
       ratio,
       seconds,
       MBps,
@@ -137,11 +260,11 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
       verified: m!.ok,
       decompressSeconds,
     };
-    process.stdout.write(JSON.stringify(o) + '\n');
-  } else {
-    let line = `${arr.rawPath} → ${output}: ${arr.bytes} → ${bytes.byteLength} bytes, ratio ${fmt(ratio)}, ${fmt(MBps)} MB/s, ${boundLabel(bound)}`;
+    out.write(JSON.stringify(o) + '\n');
+  } else if (!quiet) {
+    let line = `${src.label} → ${output === '-' ? 'stdout' : output}: ${res.frames} frames ${src.dtype}, ${res.inputBytes} → ${res.outputBytes} bytes, ratio ${fmt(ratio)}, ${fmt(MBps)} MB/s, ${boundLabel(bound)}`;
     if (m) line += m.ok ? `, verified (max abs error ${fmt(m.maxAbsError)})` : ', VERIFICATION FAILED';
-    process.stdout.write(line + '\n');
+    out.write(line + '\n');
   }
   if (m && !m.ok) throw new VerificationError(`verification failed: ${m.why ?? `${m.bad} values outside ${boundLabel(bound)}`}`);
   return 0;

@@ -22,6 +22,9 @@ export interface Metrics {
   /** The absolute bound that was checked (abs, rel and absrel), else undefined. */
   absLimit?: number;
   why?: string;
+  /** Sum of squared errors and count of finite original values (to combine slabs). */
+  sse?: number;
+  count?: number;
 }
 
 type Num = ArrayLike<number>;
@@ -94,6 +97,8 @@ export function measure(orig: Num & ArrayBufferView, dec: Num & ArrayBufferView,
   out.maxAbsError = maxAbs;
   out.maxPwRelError = maxPw;
   out.psnr = mse === 0 ? Infinity : 20 * Math.log10(range || 1) - 10 * Math.log10(mse);
+  out.sse = se;
+  out.count = n;
   return out;
 }
 

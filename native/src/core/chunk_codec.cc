@@ -101,13 +101,15 @@ void encodeWith(Predictor pk, const T* x, size_t frames, const Geometry& g, Q& q
 // mprev hold the token magnitudes the contexts are made of (mprev null for a chunk's first frame).
 template <class F>
 inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mprev, const Geometry& g, F& emit) {
+  RansDecoder::Cursor c = dec.cursor();
   auto step = [&](size_t j, unsigned ctx) __attribute__((always_inline)) {
-    const unsigned sym = dec.next(ctx);
+    const unsigned sym = c.next(ctx);
     if (__builtin_expect(sym >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
     mcur[j] = tokMag(uint16_t(sym));
     emit(j, sym);
   };
   forEachFrameContext(mcur, mprev, g, step);
+  dec.commit(c);
 }
 
 inline uint64_t tokenValue(unsigned sym, BitReader& extras) {
@@ -460,8 +462,10 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
 
   // Measure every (quantizer, predictor) on a sample of leading frames (all frames at level 2).
   size_t sampleFrames = frames;
-  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 20;
-  if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 2), (sampleTarget + fl - 1) / fl);
+  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 18;
+  if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
+  // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
+  const T* sample = x + (frames - sampleFrames) / 2 * fl;
   double best = std::numeric_limits<double>::infinity();
   size_t bestQ = 0;
   Predictor bestP = preds[0];
@@ -469,7 +473,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
     for (size_t qi = 0; qi < quants.size(); qi++)
       for (Predictor pk : preds) {
         Streams s;
-        encodeStreams(quants[qi], pk, x, sampleFrames, g, s);
+        encodeStreams(quants[qi], pk, sample, sampleFrames, g, s);
         const double c = costOf(s, sampleFrames, g);
         if (c < best) {
           best = c;
@@ -487,7 +491,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   // lossless it satisfies every bound. Try it when a quick look at the sample says it may pay.
   if (prm.level >= 1) {
     const size_t sampleBytes = sampleFrames * fl * sizeof(T);
-    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(x), sampleBytes, 3).size();
+    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), sampleBytes, 3).size();
     const double codedSample = std::isfinite(best) ? best / 8.0 : double(out.size()) * sampleFrames / frames;
     if (double(z3) < codedSample) {  // zstd -3 already wins on the sample: -19 will do better still
       std::vector<uint8_t> z = zstdRawPayload(x, rawBytes, 19, true);

@@ -99,6 +99,12 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
       last = s;
     }
   }
+  // x / f and x % f through a multiply by a 64-bit reciprocal (exact for x < 2^32, f <= 2^11): the
+  // division was the encoder's slowest step.
+  uint64_t rcp[kContexts][kAlphabet];
+  for (unsigned c = 0; c < kContexts; c++)
+    for (unsigned s = 0; s < kAlphabet; s++)
+      rcp[c][s] = freq[c][s] > 1 ? ~uint64_t(0) / freq[c][s] + 1 : 0;
   std::vector<uint8_t> rev;
   rev.reserve(n / 2 + 16);
   uint32_t x[2] = {kRansL, kRansL};
@@ -112,7 +118,8 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
       rev.push_back(uint8_t(st));
       st >>= 16;
     }
-    st = ((st / f) << kScaleBits) + (st % f) + start[c][s];
+    const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * rcp[c][s] >> 64) : st;
+    st = (q << kScaleBits) + (st - q * f) + start[c][s];
   }
   for (int k = 1; k >= 0; k--)
     for (int b = 3; b >= 0; b--) rev.push_back(uint8_t(x[k] >> (8 * b)));
@@ -124,12 +131,12 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
 RansDecoder::RansDecoder(ByteReader& in) {
   const uint16_t mask = in.le<uint16_t>();
   // Contexts absent from the mask get an all-invalid table: reaching one means the stream is corrupt.
-  table_.assign(size_t(kContexts) * kScale, Slot{uint16_t(0xffff), 1, 0, 0});
+  table_.assign(size_t(kContexts) * kScale, 0x1ffu | (1u << 9));  // symbol 511: invalid
   for (unsigned c = 0; c < kContexts; c++) {
     if (!(mask & (1u << c))) continue;
     uint64_t used = in.varint();
     if (used == 0 || used > kAlphabet) throw Error(ErrorCode::Corrupt, "bad frequency table");
-    Slot* tc = table_.data() + size_t(c) * kScale;
+    uint32_t* tc = table_.data() + size_t(c) * kScale;
     uint64_t sym = 0, acc = 0;
     for (uint64_t k = 0; k < used; k++) {
       uint64_t d = in.varint();
@@ -139,7 +146,7 @@ RansDecoder::RansDecoder(ByteReader& in) {
       if (sym >= kAlphabet || f > kScale || acc + f > kScale)
         throw Error(ErrorCode::Corrupt, "bad frequency table");
       for (uint64_t j = 0; j < f; j++)
-        tc[acc + j] = Slot{uint16_t(sym), uint16_t(f), uint16_t(acc), 0};
+        tc[acc + j] = uint32_t(sym) | uint32_t(f) << 9 | uint32_t(acc) << 21;
       acc += f;
     }
     if (acc != kScale) throw Error(ErrorCode::Corrupt, "frequency table does not sum to scale");

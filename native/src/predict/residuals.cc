@@ -32,7 +32,12 @@ template <class U>
 inline void sumX(U* f, const Layout& l) {
   for (size_t y = 0; y < l.rows; y++) {
     U* r = f + y * l.rowLen;
-    for (size_t j = l.chans; j < l.rowLen; j++) r[j] = U(r[j] + r[j - l.chans]);
+    if (l.chans == 1) {  // running sum in a register: no store-to-load round trip per element
+      U acc = r[0];
+      for (size_t j = 1; j < l.rowLen; j++) r[j] = acc = U(acc + r[j]);
+    } else {
+      for (size_t j = l.chans; j < l.rowLen; j++) r[j] = U(r[j] + r[j - l.chans]);
+    }
   }
 }
 template <class U>
