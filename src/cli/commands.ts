@@ -90,6 +90,28 @@ export const COMMANDS: readonly CommandDef[] = [
     load: () => require('./info.js'),
   },
   {
+    name: 'bench',
+    usage: 'tezip bench DATA... [--modes M,..] [--bounds E,..] [--anchors A,..] [--quick] [--out DIR]',
+    summary: 'benchmark tezip against zstd, xz, aec, fpzip, zfp, SZ3, x264, x265 and FFV1, verifying every output',
+    options: [
+      { name: 'modes', type: 'string', arg: 'M,..', help: 'bound modes: lossless,abs,rel,pwrel (default all)' },
+      { name: 'bounds', type: 'string', arg: 'E,..', help: 'ε for rel and pwrel (default rel 1e-2,1e-3,1e-4; pwrel 1e-2,1e-3); or rel:E, abs:E (data units), pwrel:E' },
+      { name: 'anchors', type: 'string', arg: 'A,..', help: 'all (default), none, or some of zstd,xz,aec,fpzip,zfp,sz3,x264,x265,ffv1; missing ones are skipped' },
+      { name: 'predictors', type: 'string', arg: 'P,..', help: 'tezip predictors for extra rows at lossless and rel 1e-3 (default all)' },
+      { name: 'threads', type: 'string', arg: 'N,..', help: 'tezip thread counts: the first for every row, others as extra rows (default 1,CORES)' },
+      { name: 'quick', type: 'flag', help: 'first 20% of the frames of each dataset, at most ~4 MB' },
+      { name: 'out', short: 'o', type: 'string', arg: 'DIR', help: 'output folder: bench.jsonl, bench.md, bench.html, NAME.png (default ./tezip-bench-DATE)' },
+      { name: 'no-plots', type: 'flag', help: 'skip the PNG and HTML (they need the devDependencies vega, vega-lite, @resvg/resvg-js)' },
+      help,
+    ],
+    examples: [
+      'tezip bench ../shared/data --quick --out /tmp/bench',
+      'tezip bench samples/era5_small.json --modes rel --bounds 1e-3 --anchors zfp,sz3',
+      'SZ3_BIN=$HOME/SZ3/build/tools/sz3/sz3 tezip bench data/ --out results',
+    ],
+    load: () => require('./bench.js'),
+  },
+  {
     name: 'demo',
     usage: 'tezip demo',
     summary: 'compress the shipped samples in every bound mode and print ratio, speed and verified error; round-trip a folder of PNG frames',

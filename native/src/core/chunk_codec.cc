@@ -437,6 +437,27 @@ std::vector<QuantChoice> quantizerCandidates(const EncodeParams& prm, const T* x
     q.bin = PwRelQuantizer<T>::binFor(prm.epsPw);
     q.signs = signModeOf(x, n);
     c.push_back(q);
+    // When no value comes near zero, the absolute bound eps·min|x| implies the point-wise one for every
+    // element, and linear bins are often cheaper than logarithmic ones (e.g. temperatures in kelvin).
+    double minAbs = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < n && minAbs > 0; i++) {
+      const double a = std::fabs(double(x[i]));
+      if (a < minAbs) minAbs = a;  // NaN compares false: NaN/Inf become escapes of the abs quantizer
+    }
+    const double eb = prm.epsPw * minAbs * (1.0 - 0x1p-40);
+    if (std::isfinite(eb) && eb > 0) {
+      QuantChoice a;
+      if constexpr (std::is_floating_point<T>::value) {
+        a.id = kQAbsFloat;
+        a.eb = eb;
+        a.bin = AbsFloatQuantizer<T>::binFor(eb);
+        c.push_back(a);
+      } else if (eb >= 1) {
+        a.id = kQAbsInt;
+        a.e = int64_t(std::min(std::floor(eb), 1099511627776.0));
+        c.push_back(a);
+      }
+    }
   }
   // Lossless always satisfies any bound; it is a candidate whenever the bound leaves nothing to gain
   // or (pwrel on integers, where small values must stay exact) it may simply be smaller.
