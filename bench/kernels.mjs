@@ -3,7 +3,7 @@
 // container and no process start-up — encodeChunk (predict + quantize + entropy code + zstd stage) and
 // decodeChunk per mode and predictor, and crc32c. MB/s = original bytes × ops/s.
 //
-//   node bench/kernels.mjs [--quick] [--out DIR]       (npm run bench:kernels)
+//   node bench/kernels.mjs [--quick] [--grep REGEX] [--out DIR]       (npm run bench:kernels)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -19,6 +19,8 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const outIdx = argv.indexOf('--out');
 const out = outIdx >= 0 ? path.resolve(argv[outIdx + 1] ?? '.') : null;
+const grepIdx = argv.indexOf('--grep');
+const grep = grepIdx >= 0 ? new RegExp(argv[grepIdx + 1] ?? '') : null;
 
 const DT = { uint8: 1, uint16: 2, int16: 3, int32: 4, float32: 5, float64: 6 };
 const MODE = { lossless: 0, abs: 1, pwrel: 2 };
@@ -59,7 +61,7 @@ const machine = machineSummary(root, null);
 console.log(machineLine(machine));
 const suite = new Benchmark.Suite();
 const results = [];
-for (const c of cases) suite.add(c.name, c.fn, { maxTime: quick ? 0.3 : 1.5, minSamples: 5 });
+for (const c of cases.filter((x) => !grep || grep.test(x.name))) suite.add(c.name, c.fn, { maxTime: quick ? 0.3 : 1.5, minSamples: 5 });
 suite.on('cycle', (e) => {
   const b = e.target;
   const c = cases.find((x) => x.name === b.name);

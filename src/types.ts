@@ -28,7 +28,8 @@ export interface NdArrayLike {
   dtype: string;
 }
 
-export type PredictorName = 'auto' | 'none' | 'prev' | 'lorenzo2d' | 'lorenzo3d';
+/** `lorenzo` is short for `lorenzo3d`. */
+export type PredictorName = 'auto' | 'none' | 'prev' | 'lorenzo' | 'lorenzo2d' | 'lorenzo3d';
 
 export interface CompressOptions {
   /** Absolute bound: |x̂ − x| ≤ abs. */

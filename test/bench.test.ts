@@ -174,6 +174,32 @@ describe('bench: runs', function () {
     assert.match(r2.stdout, /skipped: SZ3 \(not packaged in Debian; build it and set SZ3_BIN/);
   });
 
+  it('anchors that are not installed are skipped with the package to install, not failed', function () {
+    const empty = path.join(tmp, 'emptybin');
+    fs.mkdirSync(empty, { recursive: true });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'bench', 'samples/bulk_water_small.json', '--quick', '--modes', 'lossless,pwrel', '--bounds', '1e-2', '--predictors', 'auto', '--threads', '1', '--no-plots', '--out', path.join(tmp, 'none')],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: empty, SZ3_BIN: '' } },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const s of ['zstd (zstd not installed; apt-get install zstd)', 'xz (xz not installed; apt-get install xz-utils)', 'aec (aec not installed', 'fpzip (fpzip not installed', 'x265 (ffmpeg not installed; apt-get install ffmpeg)'])
+      assert.ok(r.stdout.includes(s), s);
+    assert.match(r.stdout, /all 2 rows verified/);
+  });
+
+  it('bench/kernels.mjs measures the native kernels in MB/s', function () {
+    const out = path.join(tmp, 'kernels');
+    const r = spawnSync(process.execPath, ['bench/kernels.mjs', '--quick', '--grep', '^(crc32c 4096|(en|de)codeChunk era5_small float32 lossless lorenzo3d)', '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const recs = jsonl(path.join(out, 'kernels.jsonl'));
+    assert.equal(recs[0].type, 'machine');
+    const k = recs.filter((x) => x.type === 'kernel');
+    assert.deepEqual(k.map((x) => x.name).sort(), ['crc32c 4096 bytes', 'decodeChunk era5_small float32 lossless lorenzo3d', 'encodeChunk era5_small float32 lossless lorenzo3d']);
+    for (const x of k) assert.ok((x.MBps as number) > 0 && (x.hz as number) > 0, JSON.stringify(x));
+    assert.match(fs.readFileSync(path.join(out, 'kernels.md'), 'utf8'), /\| crc32c 4096 bytes +\| \d/);
+  });
+
   it('usage errors exit 2 with one line', function () {
     for (const extra of [[], ['samples', '--modes', 'lossy'], ['samples', '--anchors', 'gzip'], ['samples', '--bounds', '0'], ['samples', '--threads', '0']]) {
       const r = spawnSync(process.execPath, [CLI, 'bench', ...extra], { cwd: ROOT, encoding: 'utf8' });

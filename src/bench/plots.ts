@@ -116,11 +116,12 @@ export function figureSpec(d: DatasetResult, quick: boolean): object | null {
   if (pw.length) top.push(curve(pw, 'eps', 'pwrel ε (|x̂−x| ≤ ε|x|)', 'ratio vs point-wise relative bound', true, color));
   const bottom = [scatter(all, 'compMBps', 'ratio vs compression throughput', color), scatter(all, 'decompMBps', 'ratio vs decompression throughput', color)];
   const { ds } = d;
+  const failed = d.rows.filter((r) => r.verified !== 'yes').length;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `${ds.name}: ${ds.dtype} ${JSON.stringify(ds.shape)}${quick ? ' (--quick subset)' : ''}`,
-      subtitle: 'verified rows only; log scales',
+      subtitle: `verified rows only${failed ? ` (${failed} failed row${failed > 1 ? 's' : ''} not drawn: see the table)` : ''}; log scales`,
       fontSize: 15,
     },
     background: 'white',

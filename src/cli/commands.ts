@@ -1,6 +1,7 @@
 // Command table: names, options and help text. Kept free of heavy imports so that `tezip --help` and usage
 // errors never load the native addon; each command's implementation is required only when it runs.
 import { OptionSpec, formatOptions } from './args.js';
+import { PIPELINE_COMMANDS } from './pipeline-commands.js';
 
 export interface CommandDef {
   name: string;
@@ -13,7 +14,7 @@ export interface CommandDef {
 
 const help: OptionSpec = { name: 'help', short: 'h', type: 'flag', help: 'show this help' };
 
-export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo2d', 'lorenzo3d'] as const;
+export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d'] as const;
 
 export const COMMANDS: readonly CommandDef[] = [
   {
@@ -119,6 +120,7 @@ export const COMMANDS: readonly CommandDef[] = [
     examples: ['tezip demo'],
     load: () => require('./demo.js'),
   },
+  ...PIPELINE_COMMANDS,
 ];
 
 export const EXIT_CODES = `Exit codes:

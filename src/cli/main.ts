@@ -9,6 +9,8 @@ function isExpected(e: unknown): e is Error {
   if (!(e instanceof Error)) return false;
   if (e instanceof TypeError || e instanceof RangeError) return true;
   if (e.name === 'TezipError' || e.name === 'RawInputError' || e.name === 'VerificationError') return true;
+  // Pipeline errors (src/pipeline): host keys, SSH setup, transfers.
+  if (e.name === 'HostKeyError' || e.name === 'SshSetupError' || e.name === 'TransferError') return true;
   const code = (e as NodeJS.ErrnoException).code;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code); // ENOENT, EACCES, EISDIR, ENOSPC...
 }

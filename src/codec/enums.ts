@@ -51,10 +51,11 @@ export const PREDICTOR_IDS: Record<PredictorName | 'prednet', number> = {
   prev: 1,
   lorenzo2d: 2,
   lorenzo3d: 3,
+  lorenzo: 3, // alias of lorenzo3d (after it, so ids map back to lorenzo3d)
   prednet: 8,
   auto: 255,
 };
-export const PREDICTOR_NAMES = ['auto', 'none', 'prev', 'lorenzo2d', 'lorenzo3d'] as const;
+export const PREDICTOR_NAMES = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d'] as const;
 
 export function predictorName(id: number): PredictorName | 'prednet' | undefined {
   for (const [k, v] of Object.entries(PREDICTOR_IDS)) if (v === id) return k as PredictorName | 'prednet';
