@@ -14,19 +14,23 @@ export interface CommandDef {
 
 const help: OptionSpec = { name: 'help', short: 'h', type: 'flag', help: 'show this help' };
 
-export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d'] as const;
+export const PREDICTORS = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d', 'prednet'] as const;
 
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'compress',
     usage: 'tezip compress IN [-o OUT.tez] [bound] [options]',
-    summary: 'compress frames into a .tez file: a folder of PNG or TIFF frames, a multi-page TIFF, an HDF5 dataset (FILE.h5:/entry/data/data) or a raw array (NAME.raw + NAME.json); - reads raw data from stdin',
+    summary: 'compress frames (PNG/TIFF folder, TIFF stack, FILE.h5:/dataset, NAME.raw + NAME.json, - for stdin) into a .tez file',
     options: [
       { name: 'output', short: 'o', type: 'string', arg: 'OUT.tez', help: 'output file, - for stdout (default: NAME.tez next to the input)' },
       { name: 'abs', type: 'number', arg: 'E', help: 'absolute bound: |x̂−x| ≤ E' },
       { name: 'rel', type: 'number', arg: 'E', help: 'relative bound: |x̂−x| ≤ E·(max−min); with --abs both hold' },
       { name: 'pwrel', type: 'number', arg: 'E', help: 'point-wise relative bound: |x̂−x| ≤ E·|x| (not with --abs/--rel)' },
       { name: 'predictor', type: 'string', arg: 'P', choices: PREDICTORS, help: `predictor: ${PREDICTORS.join('|')} (default auto)` },
+      { name: 'model', type: 'string', arg: 'DIR', help: 'PredNet model folder (models/NAME) for --predictor prednet (auto tries it too)' },
+      { name: 'window', type: 'number', arg: 'N', help: 'PredNet: a key frame every N frames, predictions chained in between' },
+      { name: 'mse-threshold', type: 'number', arg: 'T', help: 'PredNet: a new key frame after a frame whose prediction MSE passes T' },
+      { name: 'warmup', type: 'number', arg: 'K', help: 'PredNet: K frames after each key frame predicted by the previous frame' },
       { name: 'level', type: 'string', arg: 'L', choices: ['0', '1', '2'], help: 'effort 0 fastest, 1 default, 2 strongest' },
       { name: 'threads', type: 'number', arg: 'N', help: 'worker threads (default: library default)' },
       { name: 'chunk-frames', type: 'number', arg: 'N', help: 'frames per independent chunk (default: library default)' },
@@ -49,8 +53,9 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'decompress',
     usage: 'tezip decompress IN.tez -o OUT [--format png|tiff|h5|raw] [--frames A:B] [--ignore-damaged] [--threads N]',
-    summary: 'decompress a .tez file (or some of its frames) into raw + JSON sidecar, a PNG or TIFF folder (original file names kept), a TIFF stack or an HDF5 dataset',
+    summary: 'write a .tez file\'s frames (or some) back as raw + JSON, PNG/TIFF folders (original names), a TIFF stack or HDF5',
     options: [
+      { name: 'model', type: 'string', arg: 'DIR', help: 'the PredNet model the file was compressed with (models/NAME)' },
       { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'OUT.raw (+ OUT.json), a folder (png, tiff), OUT.tif (stack), OUT.h5[:/dataset], or - for raw on stdout' },
       { name: 'format', short: 'f', type: 'string', arg: 'F', choices: ['png', 'tiff', 'h5', 'raw'], help: 'png|tiff|h5|raw (default: from the output name, else the format the input had)' },
       { name: 'plain-names', type: 'flag', help: 'name image files frame_00000.png... instead of the stored original names' },
@@ -85,7 +90,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'info',
     usage: 'tezip info IN.tez [--json]   (- reads the file from stdin)',
-    summary: 'show the header, source, model hash, ratio and a table of the chunks (frames, bytes, ratio, predictor, method) of a .tez file',
+    summary: 'show a .tez file\'s header, source, model hash, ratio and chunk table (frames, bytes, predictor, method)',
     options: [{ name: 'json', type: 'flag', help: 'print one JSON object' }, help],
     examples: ['tezip info /tmp/era5.tez', 'tezip info /tmp/era5.tez --json'],
     load: () => require('./info.js'),
@@ -143,7 +148,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'demo',
     usage: 'tezip demo',
-    summary: 'compress the shipped samples in every bound mode and print ratio, speed and verified error; round-trip a folder of PNG frames',
+    summary: 'compress the samples in every bound mode (ratio, speed, verified error) and round-trip a PNG folder',
     options: [help],
     examples: ['tezip demo'],
     load: () => require('./demo.js'),

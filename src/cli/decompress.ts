@@ -50,7 +50,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   const lib: typeof import('../index.js') = require('../index.js');
   let file: import('../index.js').TezReader;
   try {
-    file = input === '-' ? await memoryReader(await readStdin()) : await lib.openTez(input, threads === undefined ? {} : { threads: threads as number });
+    file = input === '-' ? await memoryReader(await readStdin()) : await lib.openTez(input, { ...(threads === undefined ? {} : { threads: threads as number }), ...(opts.model === undefined ? {} : { model: String(opts.model) }) });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw new RawInputError('ENOENT', `input not found: ${input}`);
@@ -108,7 +108,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
       fs.writeFileSync(jsonPath, JSON.stringify(side, null, 1) + '\n');
     }
     for (const g of gaps) {
-      process.stderr.write(`tezip: damaged ${g.message.replace(/^Chunk/, 'chunk')} [${g.code}]: frames ${g.firstFrame}:${g.firstFrame + g.frameCount} written as zeros\n`);
+      process.stderr.write(`tezip: chunk ${g.chunk} damaged, frames ${g.firstFrame}:${g.firstFrame + g.frameCount} written as zeros (${g.code}: ${g.message})\n`);
     }
     const bytes = (end - start) * (file.shape.slice(1).reduce((a, b) => a * b, 1)) * dtypeSize(dtype);
     const lost = gaps.reduce((n, g) => n + Math.min(end, g.firstFrame + g.frameCount) - Math.max(start, g.firstFrame), 0);

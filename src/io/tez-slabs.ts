@@ -12,7 +12,7 @@ import { RawDType, RawInputError, RawTypedArray, dtypeSize } from './raw.js';
 import { FrameSource, frameElements } from './source.js';
 import type { CompressOptions, Decoded } from '../types';
 import { MODE_IDS } from '../codec/enums';
-import { planChunks, resolveCompressOptions } from '../codec/options';
+import { MAX_CHUNK_BYTES, planChunks, resolveCompressOptions } from '../codec/options';
 import {
   IndexEntry,
   RECORD_HEADER_BYTES,
@@ -91,6 +91,9 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
   if (!(total >= 1)) throw new RawInputError('BAD_SHAPE', `${src.label} holds no frames`);
   const frameLen = frameElements(src.shape);
   const frameBytes = frameLen * dtypeSize(src.dtype);
+  // Checked before the first read: a hostile header (HDF5, TIFF) must not make us allocate a huge slab.
+  if (!Number.isSafeInteger(frameBytes) || frameBytes > MAX_CHUNK_BYTES)
+    throw new RawInputError('TOO_LARGE', `${src.label}: frames of ${frameBytes} bytes are more than tezip's ${MAX_CHUNK_BYTES} bytes a frame`);
   const { nominal, slab } = slabPlan(total, frameBytes, options);
 
   const range = { min: Infinity, max: -Infinity };
@@ -112,6 +115,7 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
 
   const slabOpts: CompressOptions = { chunkFrames: nominal, threads: o.threads, level: o.level as 0 | 1 | 2 };
   if (copts.predictor !== undefined) slabOpts.predictor = copts.predictor;
+  if (o.pn.prednet) Object.assign(slabOpts, { model: o.pn.prednet, window: o.pn.window || undefined, warmup: o.pn.warmup || undefined, mseThreshold: o.pn.mseThreshold || undefined });
   if (o.mode === 'pwrel') slabOpts.pwrel = o.pwrel;
   else if (o.mode !== 'lossless' && effectiveAbs > 0) slabOpts.abs = effectiveAbs;
 
@@ -168,7 +172,7 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
           min: r.min <= r.max ? r.min : NaN,
           max: r.min <= r.max ? r.max : NaN,
           chunkFrames: nominal,
-          metadata: o.metadata,
+          metadata: o.pn.prednet ? { ...o.metadata, prednet: { sha256: o.pn.prednet.sha256, name: o.pn.prednet.name } } : o.metadata,
         };
         headerBytes = writeHeader(headerFields);
         await sink.write(headerBytes);
