@@ -174,6 +174,29 @@ describe('pipeline: send over SFTP to a real sshd', function () {
     assert.ok(fs.readFileSync(copy).equals(data));
   });
 
+  it('connections dropped by the server midway are reopened after a backoff and the file completes', async function () {
+    const file = path.join(work, 'src', 'drop.bin');
+    const data = crypto.randomBytes(12 * MiB);
+    fs.writeFileSync(file, data);
+    const dest = path.join(work, 'dest');
+    const lines: string[] = [];
+    const sending = sendFiles([file], parseTarget(sshd.url(dest)), {
+      parallel: 3,
+      partSize: MiB,
+      limitRate: 6e6,
+      retryBaseMs: 100,
+      stateDir: path.join(work, 'state'),
+      ssh: { knownHosts: sshd.knownHosts, identity: sshd.identity },
+      log: (l) => lines.push(l),
+    });
+    await sleep(800);
+    assert.ok(sshd.dropConnections() > 0, 'there were connections to drop');
+    const rep = await sending;
+    assert.ok(rep.retries >= 1, `retried (${lines.join(' | ')})`);
+    assert.ok(lines.some((l) => /retry \d+\/5 in \d/.test(l)));
+    assert.ok(fs.readFileSync(path.join(dest, 'drop.bin')).equals(data));
+  });
+
   it('refuses a changed host key and an unknown host, sending nothing', function () {
     const file = path.join(work, 'src', 'a.bin');
     fs.writeFileSync(file, crypto.randomBytes(1000));

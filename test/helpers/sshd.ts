@@ -19,6 +19,8 @@ export interface Sshd {
   knownHosts: string;
   /** sftp://user@127.0.0.1:port + absolute dir */
   url(dir: string): string;
+  /** SIGKILLs the server's per-connection processes (children of our listener): every session drops. */
+  dropConnections(): number;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,18 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
       dir,
       identity,
       knownHosts,
+      dropConnections: () => {
+        const r = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' });
+        const pids = r.stdout.split('\n').filter((x) => /^\d+$/.test(x)).map(Number);
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        return pids.length;
+      },
       url: (d: string) => `sftp://${user}@127.0.0.1:${port}${d.startsWith('/') ? '' : '/'}${d}`,
       stop: () =>
         new Promise<void>((resolve) => {
