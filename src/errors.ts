@@ -9,7 +9,8 @@ export type TezipErrorCode =
   | 'TEZ_TOO_LARGE'
   | 'TEZ_CHECKSUM'
   | 'TEZ_INVALID_ARGUMENT'
-  | 'TEZ_INTERNAL';
+  | 'TEZ_INTERNAL'
+  | 'TEZ_MODEL';
 
 export class TezipError extends Error {
   readonly code: TezipErrorCode;
@@ -30,6 +31,7 @@ const KNOWN = new Set<string>([
   'TEZ_CHECKSUM',
   'TEZ_INVALID_ARGUMENT',
   'TEZ_INTERNAL',
+  'TEZ_MODEL',
 ]);
 
 /** Turns an error thrown by the native core into a TezipError, with `context` in front of its message. */

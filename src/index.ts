@@ -35,3 +35,7 @@ export function cpuFeatures(): string {
 
 // Building blocks of the container, for streaming writers, random access and recovery tools.
 export * as container from './container';
+
+// zarr / numcodecs.js codec (register it with zarrita: `zarr.registry.set('tezip', async () => TezipCodec)`).
+export { TezipCodec } from './zarr';
+export type { TezipCodecConfig } from './zarr';

@@ -14,6 +14,11 @@ export interface NativeEncodeParams {
   epsPw: number;
   predictor: number;
   level: number;
+  /** PredNet: the loaded model (loadPredNet) and TEZip's window options. */
+  prednet?: unknown;
+  window?: number;
+  warmup?: number;
+  mseThreshold?: number;
 }
 
 export interface NativeShapeParams {
@@ -22,6 +27,8 @@ export interface NativeShapeParams {
   height: number;
   width: number;
   channels: number;
+  /** The PredNet model the chunks may need (checked by sha256 in the core). */
+  prednet?: unknown;
 }
 
 export interface NativeChunkInfo {
@@ -40,6 +47,9 @@ export interface NativeAddon {
   valueRangeAsync(data: Uint8Array, dtype: number): Promise<[number, number] | null>;
   crc32c(bytes: Uint8Array, seed?: number): number;
   cpuFeatures(): string;
+  loadPredNet(arch: object, weights: Float32Array, sha256: Uint8Array): unknown;
+  predNetPredict(model: unknown, frames: Float32Array, T: number, H: number, W: number): Float32Array;
+  predNetKernelPath(): string;
 }
 
 function locate(): string {

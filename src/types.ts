@@ -29,7 +29,7 @@ export interface NdArrayLike {
 }
 
 /** `lorenzo` is short for `lorenzo3d`. */
-export type PredictorName = 'auto' | 'none' | 'prev' | 'lorenzo' | 'lorenzo2d' | 'lorenzo3d';
+export type PredictorName = 'auto' | 'none' | 'prev' | 'lorenzo' | 'lorenzo2d' | 'lorenzo3d' | 'prednet';
 
 export interface CompressOptions {
   /** Absolute bound: |x̂ − x| ≤ abs. */
@@ -51,11 +51,24 @@ export interface CompressOptions {
   threads?: number;
   /** Free-form JSON metadata stored in the header. */
   metadata?: Record<string, unknown>;
+  /**
+   * PredNet model for predictor 'prednet' (required there; with 'auto' it is tried per chunk): a model
+   * folder (models/NAME) or a model from loadPredNetModel. Its sha256 is recorded in the header.
+   */
+  model?: string | import('./prednet/model').PredNetModel;
+  /** PredNet: a key frame every `window` frames, the network fed its own predictions in between (TEZip's static window). */
+  window?: number;
+  /** PredNet: a new key frame after a frame whose prediction MSE (data units²) exceeds this (TEZip's dynamic window). */
+  mseThreshold?: number;
+  /** PredNet: frames after each key frame predicted by the previous frame while the network warms up. */
+  warmup?: number;
 }
 
 export interface DecompressOptions {
   /** Refuse files that declare more decoded bytes than this (default 16 GiB). */
   maxBytes?: number;
+  /** The PredNet model a file compressed with predictor 'prednet' needs (folder or loaded model). */
+  model?: string | import('./prednet/model').PredNetModel;
   /** Chunks in flight at once for the async API (default os.availableParallelism()). */
   threads?: number;
 }

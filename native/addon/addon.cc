@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <array>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@ const char* codeName(tezip::ErrorCode code) {
     case tezip::ErrorCode::Unsupported: return "UNSUPPORTED";
     case tezip::ErrorCode::TooLarge: return "TOO_LARGE";
     case tezip::ErrorCode::Internal: return "INTERNAL";
+    case tezip::ErrorCode::Model: return "MODEL";
   }
   return "INTERNAL";
 }
@@ -114,6 +117,90 @@ tezip::Shape readShape(const Napi::Object& p) {
 }
 
 // The "baton" of an encode: plain C++ values, safe to read from a worker thread.
+// ---------- PredNet models ----------
+// A loaded model travels to JS as an External holding a shared_ptr, so a chunk being coded on a worker
+// thread keeps the model alive even if JS drops it meanwhile.
+using ModelPtr = std::shared_ptr<const tezip::PredNetModel>;
+
+ModelPtr getModel(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), std::string("Expected a loaded PredNet model for ") + what);
+  return *v.As<Napi::External<ModelPtr>>().Data();
+}
+
+ModelPtr optionalModel(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return nullptr;
+  return getModel(v, key);
+}
+
+std::vector<uint32_t> getU32List(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string("Expected an array for ") + key);
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() > 64) throw Napi::RangeError::New(o.Env(), std::string("Too many entries in ") + key);
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("Expected numbers in ") + key);
+    const double d = e.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 65536) || std::floor(d) != d)
+      throw Napi::RangeError::New(o.Env(), std::string("Expected small non-negative integers in ") + key);
+    out.push_back(uint32_t(d));
+  }
+  return out;
+}
+
+// loadPredNet({stack, rStack, aFilt, ahatFilt, rFilt, pixelMax, normMin, normMax}, Float32Array, Uint8Array(32))
+Napi::Value LoadPredNet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object c = asObject(info[0], "PredNet architecture");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, "Expected a Float32Array of weights");
+  Napi::Float32Array w = info[1].As<Napi::Float32Array>();
+  Napi::Uint8Array h = asUint8Array(info[2], "sha256");
+  if (h.ByteLength() != 32) throw Napi::RangeError::New(env, "Expected 32 bytes of sha256");
+  tezip::PredNetConfig cfg;
+  cfg.stack = getU32List(c, "stack");
+  cfg.rStack = getU32List(c, "rStack");
+  cfg.aFilt = getU32List(c, "aFilt");
+  cfg.ahatFilt = getU32List(c, "ahatFilt");
+  cfg.rFilt = getU32List(c, "rFilt");
+  cfg.channels = cfg.stack.empty() ? 0 : cfg.stack[0];
+  cfg.pixelMax = getNumber(c, "pixelMax");
+  cfg.normMin = getNumber(c, "normMin");
+  cfg.normMax = getNumber(c, "normMax");
+  std::array<uint8_t, 32> sha{};
+  std::memcpy(sha.data(), h.Data(), 32);
+  ModelPtr m;
+  runSync(env, [&] { m = tezip::makePredNetModel(cfg, std::vector<float>(w.Data(), w.Data() + w.ElementLength()), sha); });
+  return Napi::External<ModelPtr>::New(env, new ModelPtr(m), [](Napi::Env, ModelPtr* p) { delete p; });
+}
+
+// predNetPredict(model, Float32Array frames (T*H*W*C, normalised), T, H, W) -> predictions, closed loop
+// (the tfjs cross-check and the benchmark's TEZip-style coding use it).
+Napi::Value PredNetPredict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ModelPtr m = getModel(info[0], "model");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, "Expected a Float32Array of frames");
+  Napi::Float32Array f = info[1].As<Napi::Float32Array>();
+  for (int i = 2; i < 5; i++)
+    if (!info[i].IsNumber()) throw Napi::TypeError::New(env, "Expected numbers for T, H, W");
+  const uint32_t T = info[2].As<Napi::Number>().Uint32Value(), H = info[3].As<Napi::Number>().Uint32Value(),
+                 W = info[4].As<Napi::Number>().Uint32Value();
+  const size_t fl = size_t(H) * W * m->cfg.channels;
+  if (!T || !fl || f.ElementLength() != size_t(T) * fl) throw Napi::RangeError::New(env, "frames do not match T, H, W");
+  Napi::Float32Array out = Napi::Float32Array::New(env, size_t(T) * fl);
+  runSync(env, [&] {
+    tezip::PredNetRunner run(*m, H, W);
+    for (uint32_t t = 0; t < T; t++) {
+      std::memcpy(out.Data() + t * fl, run.predict(), fl * sizeof(float));
+      run.observe(f.Data() + t * fl);
+    }
+  });
+  return out;
+}
+
 tezip::EncodeParams readEncodeParams(const Napi::Value& v) {
   Napi::Object p = asObject(v, "encode parameters");
   Napi::Env env = p.Env();
@@ -129,6 +216,10 @@ tezip::EncodeParams readEncodeParams(const Napi::Value& v) {
   if (pred > 255) throw Napi::RangeError::New(env, "Unknown predictor number " + std::to_string(pred));
   ep.predictor = static_cast<tezip::Predictor>(pred);
   ep.level = static_cast<int>(getU32(p, "level", true, 1));
+  ep.prednet = optionalModel(p, "prednet");
+  ep.prednetOptions.window = getU32(p, "window", true, 0);
+  ep.prednetOptions.warmup = getU32(p, "warmup", true, 0);
+  ep.prednetOptions.mseThreshold = getNumber(p, "mseThreshold", true, 0);
   return ep;
 }
 
@@ -203,11 +294,11 @@ class EncodeWorker : public PromiseWorker {
 
 class DecodeWorker : public PromiseWorker {
  public:
-  DecodeWorker(Napi::Env env, Bytes in, tezip::DType dtype, tezip::Shape shape, uint8_t* out)
-      : PromiseWorker(env), in_(in), dtype_(dtype), shape_(shape), out_(out) {}
+  DecodeWorker(Napi::Env env, Bytes in, tezip::DType dtype, tezip::Shape shape, uint8_t* out, ModelPtr model)
+      : PromiseWorker(env), in_(in), dtype_(dtype), shape_(shape), out_(out), model_(std::move(model)) {}
 
  protected:
-  void Work() override { tezip::decodeChunk(in_.data, in_.size, dtype_, shape_, out_); }
+  void Work() override { tezip::decodeChunk(in_.data, in_.size, dtype_, shape_, out_, model_.get()); }
   Napi::Value Result() override { return Env().Undefined(); }
 
  private:
@@ -215,6 +306,7 @@ class DecodeWorker : public PromiseWorker {
   tezip::DType dtype_;
   tezip::Shape shape_;
   uint8_t* out_;
+  ModelPtr model_;
 };
 
 class ValueRangeWorker : public PromiseWorker {
@@ -274,6 +366,7 @@ struct DecodeArgs {
   Napi::Uint8Array payload, out;
   tezip::DType dtype;
   tezip::Shape shape;
+  ModelPtr model;
 };
 
 DecodeArgs readDecodeArgs(const Napi::CallbackInfo& info) {
@@ -282,6 +375,7 @@ DecodeArgs readDecodeArgs(const Napi::CallbackInfo& info) {
   Napi::Object p = asObject(info[1], "decode parameters");
   a.dtype = toDType(env, getU32(p, "dtype"));
   a.shape = readShape(p);
+  a.model = optionalModel(p, "prednet");
   checkSize(env, a.out.ByteLength(), a.dtype, a.shape, "out");
   return a;
 }
@@ -289,14 +383,14 @@ DecodeArgs readDecodeArgs(const Napi::CallbackInfo& info) {
 Napi::Value DecodeChunk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DecodeArgs a = readDecodeArgs(info);
-  runSync(env, [&] { tezip::decodeChunk(a.payload.Data(), a.payload.ByteLength(), a.dtype, a.shape, a.out.Data()); });
+  runSync(env, [&] { tezip::decodeChunk(a.payload.Data(), a.payload.ByteLength(), a.dtype, a.shape, a.out.Data(), a.model.get()); });
   return env.Undefined();
 }
 
 Napi::Value DecodeChunkAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DecodeArgs a = readDecodeArgs(info);
-  auto* w = new DecodeWorker(env, bytesOf(a.payload), a.dtype, a.shape, a.out.Data());
+  auto* w = new DecodeWorker(env, bytesOf(a.payload), a.dtype, a.shape, a.out.Data(), a.model);
   w->Keep(a.payload);
   w->Keep(a.out);
   Napi::Promise p = w->Promise();
@@ -381,6 +475,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("valueRangeAsync", Napi::Function::New(env, ValueRangeAsync, "valueRangeAsync"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures, "cpuFeatures"));
+  exports.Set("loadPredNet", Napi::Function::New(env, LoadPredNet, "loadPredNet"));
+  exports.Set("predNetPredict", Napi::Function::New(env, PredNetPredict, "predNetPredict"));
+  exports.Set("predNetKernelPath", Napi::Function::New(env, [](const Napi::CallbackInfo& i) {
+    return Napi::String::New(i.Env(), tezip::predNetKernelPath());
+  }, "predNetKernelPath"));
   return exports;
 }
 

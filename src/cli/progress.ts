@@ -56,7 +56,7 @@ export class Progress {
     const t = this.seconds();
     if (done < total && t - this.last < 0.1) return;
     this.last = t;
-    this.stream.write(`\r${renderProgress(label, done, total, t, this.stream.columns ?? 80)}\x1b[K`);
+    this.stream.write(`\r${renderProgress(label, done, total, t, this.stream.columns || 80)}\x1b[K`);
     this.drawn = true;
   }
 

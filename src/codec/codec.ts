@@ -71,6 +71,10 @@ function encodeParams(p: Plan, frames: number): NativeEncodeParams {
     epsPw: mode === NativeMode.PwRel ? o.pwrel : 0,
     predictor: o.predictor,
     level: o.level,
+    prednet: o.pn.prednet?.handle,
+    window: o.pn.window,
+    warmup: o.pn.warmup,
+    mseThreshold: o.pn.mseThreshold,
   };
 }
 
@@ -101,7 +105,8 @@ function assemble(p: Plan, payloads: Uint8Array[]): Uint8Array {
     min: p.min,
     max: p.max,
     chunkFrames: p.nominal,
-    metadata: o.metadata,
+    // the PredNet model the chunks may need, so that a decoder can say which one is missing
+    metadata: o.pn.prednet ? { ...o.metadata, prednet: { sha256: o.pn.prednet.sha256, name: o.pn.prednet.name } } : o.metadata,
   });
   const parts: Uint8Array[] = [header];
   const entries: IndexEntry[] = [];
@@ -206,9 +211,9 @@ function prepareDecode(bytes: Uint8Array, maxBytes: number): DecodeTarget {
   return { layout, dtype, out, outBytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) };
 }
 
-function shapeParams(t: DecodeTarget, frames: number): NativeShapeParams {
+function shapeParams(t: DecodeTarget, frames: number, model?: { handle: unknown }): NativeShapeParams {
   const h = t.layout.header;
-  return { dtype: h.dtype, frames, height: h.height, width: h.width, channels: h.channels };
+  return { dtype: h.dtype, frames, height: h.height, width: h.width, channels: h.channels, prednet: model?.handle };
 }
 
 function chunkOut(t: DecodeTarget, i: number): Uint8Array {
@@ -237,7 +242,7 @@ export function decompressSync(bytes: Uint8Array, options?: DecompressOptions): 
   t.layout.entries.forEach((e, i) => {
     const payload = chunkPayload(bytes, t.layout, i);
     try {
-      addon.decodeChunk(payload, shapeParams(t, e.frameCount), chunkOut(t, i));
+      addon.decodeChunk(payload, shapeParams(t, e.frameCount, o.model), chunkOut(t, i));
     } catch (err) {
       throw fromNative(err, decodeContext(t, i));
     }
@@ -257,7 +262,7 @@ export function decompress(bytes: Uint8Array, options?: DecompressOptions): Prom
     await pool(t.layout.entries.length, o.threads, async (i) => {
       const payload = chunkPayload(bytes, t.layout, i);
       try {
-        await addon.decodeChunkAsync(payload, shapeParams(t, t.layout.entries[i].frameCount), chunkOut(t, i));
+        await addon.decodeChunkAsync(payload, shapeParams(t, t.layout.entries[i].frameCount, o.model), chunkOut(t, i));
       } catch (err) {
         throw fromNative(err, decodeContext(t, i));
       }

@@ -46,7 +46,7 @@ export const NativeMode = { Lossless: 0, Abs: 1, PwRel: 2 } as const;
 export const MODE_IDS: Record<ModeName, number> = { lossless: 0, abs: 1, rel: 2, absrel: 3, pwrel: 4 };
 export const MODE_NAMES: readonly ModeName[] = ['lossless', 'abs', 'rel', 'absrel', 'pwrel'];
 
-export const PREDICTOR_IDS: Record<PredictorName | 'prednet', number> = {
+export const PREDICTOR_IDS: Record<PredictorName, number> = {
   none: 0,
   prev: 1,
   lorenzo2d: 2,
@@ -55,7 +55,7 @@ export const PREDICTOR_IDS: Record<PredictorName | 'prednet', number> = {
   prednet: 8,
   auto: 255,
 };
-export const PREDICTOR_NAMES = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d'] as const;
+export const PREDICTOR_NAMES = ['auto', 'none', 'prev', 'lorenzo', 'lorenzo2d', 'lorenzo3d', 'prednet'] as const;
 
 export function predictorName(id: number): PredictorName | 'prednet' | undefined {
   for (const [k, v] of Object.entries(PREDICTOR_IDS)) if (v === id) return k as PredictorName | 'prednet';

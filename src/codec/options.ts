@@ -2,6 +2,8 @@
 // TypeError for a wrong kind of value, RangeError for a value out of range.
 import os from 'node:os';
 import type { CompressOptions, DecompressOptions, DType, ModeName, TypedArray } from '../types';
+import { PREDNET_COMPRESS_KEYS, ResolvedPredNet, resolvePredNetCompress, resolvePredNetDecompress } from '../prednet/options';
+import type { PredNetModel } from '../prednet/model';
 import { DTYPE_NAMES, DTypeInfo, PREDICTOR_IDS, PREDICTOR_NAMES, dtypeByName, dtypeOfArray } from './enums';
 
 /** Largest input accepted in one chunk (the payload length is a u32 on disk; keep far from it). */
@@ -165,9 +167,11 @@ export interface ResolvedOptions {
   chunkFrames?: number;
   threads: number;
   metadata: Record<string, unknown>;
+  /** PredNet model and window options (src/prednet/options.ts). */
+  pn: ResolvedPredNet;
 }
 
-const COMPRESS_KEYS = new Set(['abs', 'rel', 'pwrel', 'predictor', 'level', 'chunkFrames', 'threads', 'metadata']);
+const COMPRESS_KEYS = new Set(['abs', 'rel', 'pwrel', 'predictor', 'level', 'chunkFrames', 'threads', 'metadata', ...PREDNET_COMPRESS_KEYS]);
 
 function checkKeys(o: object, allowed: Set<string>, what: string): void {
   for (const k of Object.keys(o)) {
@@ -241,15 +245,17 @@ export function resolveCompressOptions(opts: unknown): ResolvedOptions {
     }
     metadata = o.metadata as Record<string, unknown>;
   }
-  return { mode, abs, rel, pwrel, predictor, level, chunkFrames, threads, metadata };
+  const pn = resolvePredNetCompress(o, predictor === PREDICTOR_IDS.prednet);
+  return { mode, abs, rel, pwrel, predictor, level, chunkFrames, threads, metadata, pn };
 }
 
 export interface ResolvedDecompressOptions {
   maxBytes: number;
   threads: number;
+  model?: PredNetModel;
 }
 
-const DECOMPRESS_KEYS = new Set(['maxBytes', 'threads']);
+const DECOMPRESS_KEYS = new Set(['maxBytes', 'threads', 'model']);
 
 export function resolveDecompressOptions(opts: unknown): ResolvedDecompressOptions {
   if (opts === undefined || opts === null) opts = {};
@@ -260,7 +266,7 @@ export function resolveDecompressOptions(opts: unknown): ResolvedDecompressOptio
   checkKeys(o, DECOMPRESS_KEYS, 'options');
   const maxBytes = o.maxBytes === undefined ? DEFAULT_MAX_BYTES : positiveInteger(o.maxBytes, 'maxBytes', Number.MAX_SAFE_INTEGER);
   const threads = o.threads === undefined ? defaultThreads() : positiveInteger(o.threads, 'threads', 1024);
-  return { maxBytes, threads };
+  return { maxBytes, threads, model: resolvePredNetDecompress(o) };
 }
 
 export function checkBytes(bytes: unknown, what = 'bytes'): Uint8Array {

@@ -134,6 +134,9 @@ export async function openH5(spec: string): Promise<FrameSource> {
     const dtype = h5DType(meta);
     if (!dtype)
       throw new RawInputError('BAD_DTYPE', `${file}:${dsPath} has dtype ${JSON.stringify(d.dtype)}, not one of uint8, uint16, int16, int32, float32, float64`);
+    // h5wasm hands back the stored bytes; refusing big-endian data beats decoding it byte-swapped.
+    if (meta.littleEndian === false)
+      throw new RawInputError('BAD_DTYPE', `${file}:${dsPath} is stored big-endian, which tezip does not read yet; convert it to little-endian first`);
     const fshape = shape.length === 2 ? [1, ...shape] : [...shape];
     if (fshape.some((n) => !Number.isSafeInteger(n) || n <= 0))
       throw new RawInputError('BAD_SHAPE', `${file}:${dsPath} has an empty or unbounded shape ${JSON.stringify(shape)}`);

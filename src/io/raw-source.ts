@@ -13,6 +13,7 @@ function checkFrameShape(shape: number[], where: string): void {
 /** `x.raw` + `x.json`, read a slab at a time from the file. */
 export function openRawSource(input: string): FrameSource {
   const { rawPath, jsonPath } = rawPaths(input);
+  if (!fs.existsSync(rawPath) && !fs.existsSync(jsonPath)) throw new RawInputError('ENOENT', `input not found: ${input}`);
   let meta: unknown;
   try {
     meta = JSON.parse(readFile(jsonPath).toString('utf8'));

@@ -85,7 +85,8 @@ function slabPlan(frames: number, frameBytes: number, o: SourceCompressOptions):
 /** Compresses a frame source into `sink`, a slab at a time. */
 export async function compressSource(src: FrameSource, sink: TezSink, options: SourceCompressOptions = {}): Promise<SourceCompressResult> {
   const { slabFrames, onProgress, ...copts } = options;
-  const o = resolveCompressOptions(copts); // validates before any frame is read
+  // The source's own description (format, file names, dataset) is stored unless the caller gives metadata.
+  const o = resolveCompressOptions({ ...copts, metadata: copts.metadata ?? src.meta }); // validated before any frame is read
   const total = src.shape[0];
   if (!(total >= 1)) throw new RawInputError('BAD_SHAPE', `${src.label} holds no frames`);
   const frameLen = frameElements(src.shape);
@@ -124,47 +125,66 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
   for (let start = 0; start < total; start += slab) {
     const n = Math.min(slab, total - start);
     const data = await src.read(start, n);
-    const shape = [n, ...src.shape.slice(1)];
-    const bytes = await L.compress({ data, shape, dtype: src.dtype }, slabOpts);
-    const layout = openContainer(bytes, Number.MAX_SAFE_INTEGER);
-    const h = layout.header;
-    if (!Number.isNaN(h.min)) seen.min = Math.min(seen.min, h.min);
-    if (!Number.isNaN(h.max)) seen.max = Math.max(seen.max, h.max);
-    if (!headerBytes) {
-      const r = needRange ? range : seen;
-      headerFields = {
-        dtype: h.dtype,
-        mode: MODE_IDS[o.mode],
-        predictor: h.predictor,
-        flags: h.flags,
-        height: h.height,
-        width: h.width,
-        channels: h.channels,
-        frames: total,
-        abs: o.abs,
-        rel: o.rel,
-        pwrel: o.pwrel,
-        effectiveAbs: o.mode === 'pwrel' ? 0 : effectiveAbs,
-        min: r.min <= r.max ? r.min : NaN,
-        max: r.min <= r.max ? r.max : NaN,
-        chunkFrames: nominal,
-        metadata: o.metadata,
-      };
-      headerBytes = writeHeader(headerFields);
-      await sink.write(headerBytes);
-      offset = headerBytes.length;
-    }
-    for (let i = 0; i < layout.entries.length; i++) {
-      const e = layout.entries[i];
-      const payload = chunkPayload(bytes, layout, i);
-      const record = encodeChunkRecord(entries.length, start + e.firstFrame, e.frameCount, payload);
-      await sink.write(record);
-      await sink.write(payload);
-      entries.push({ offset, firstFrame: start + e.firstFrame, frameCount: e.frameCount, payloadBytes: payload.length });
-      offset += RECORD_HEADER_BYTES + payload.length;
+    // Each chunk of the slab is compressed on its own (`threads` at once), so progress moves chunk by chunk;
+    // the chunk plan and bound are the whole input's, so every payload is the one a one-shot compress makes.
+    const parts: Array<[number, number]> = [];
+    for (let f = 0; f < n; f += nominal) parts.push([f, Math.min(nominal, n - f)]);
+    const results = new Array<Uint8Array>(parts.length);
+    let next = 0;
+    let framesDone = start;
+    const lane = async () => {
+      while (next < parts.length) {
+        const k = next++;
+        const [f, c] = parts[k];
+        const sub = data.subarray(f * frameLen, (f + c) * frameLen);
+        results[k] = await L.compress({ data: sub, shape: [c, ...src.shape.slice(1)], dtype: src.dtype }, { ...slabOpts, threads: 1 });
+        framesDone += c;
+        onProgress?.({ phase: 'compress', frames: framesDone, total });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.threads, parts.length) }, lane));
+    for (let k = 0; k < parts.length; k++) {
+      const bytes = results[k];
+      const chunkStart = start + parts[k][0];
+      const layout = openContainer(bytes, Number.MAX_SAFE_INTEGER);
+      const h = layout.header;
+      if (!Number.isNaN(h.min)) seen.min = Math.min(seen.min, h.min);
+      if (!Number.isNaN(h.max)) seen.max = Math.max(seen.max, h.max);
+      if (!headerBytes) {
+        const r = needRange ? range : seen;
+        headerFields = {
+          dtype: h.dtype,
+          mode: MODE_IDS[o.mode],
+          predictor: h.predictor,
+          flags: h.flags,
+          height: h.height,
+          width: h.width,
+          channels: h.channels,
+          frames: total,
+          abs: o.abs,
+          rel: o.rel,
+          pwrel: o.pwrel,
+          effectiveAbs: o.mode === 'pwrel' ? 0 : effectiveAbs,
+          min: r.min <= r.max ? r.min : NaN,
+          max: r.min <= r.max ? r.max : NaN,
+          chunkFrames: nominal,
+          metadata: o.metadata,
+        };
+        headerBytes = writeHeader(headerFields);
+        await sink.write(headerBytes);
+        offset = headerBytes.length;
+      }
+      for (let i = 0; i < layout.entries.length; i++) {
+        const e = layout.entries[i];
+        const payload = chunkPayload(bytes, layout, i);
+        const record = encodeChunkRecord(entries.length, chunkStart + e.firstFrame, e.frameCount, payload);
+        await sink.write(record);
+        await sink.write(payload);
+        entries.push({ offset, firstFrame: chunkStart + e.firstFrame, frameCount: e.frameCount, payloadBytes: payload.length });
+        offset += RECORD_HEADER_BYTES + payload.length;
+      }
     }
     slabs++;
-    onProgress?.({ phase: 'compress', frames: start + n, total });
   }
   const index = writeIndex(entries);
   await sink.write(index);
@@ -188,7 +208,7 @@ export class MemorySink implements TezSink {
     if (offset !== 0 || this.parts.length === 0 || this.parts[0].length !== b.length) throw new Error('MemorySink patches the header only');
     this.parts[0] = b.slice();
   }
-  bytes(): Uint8Array {
+  bytes(): Buffer {
     return Buffer.concat(this.parts);
   }
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tezip/prednet.h"
+
 namespace tezip {
 
 // Stable error codes, mirrored by TezipError.code in TypeScript (src/errors.ts).
@@ -17,6 +19,7 @@ enum class ErrorCode : int {
   Unsupported = 4,      // valid but written by a newer version / unknown method
   TooLarge = 5,         // declared sizes exceed limits
   Internal = 6,
+  Model = 7,            // a PredNet chunk without its model, or with another model
 };
 
 class Error : public std::runtime_error {
@@ -43,7 +46,7 @@ enum class Predictor : uint8_t {
   Prev = 1,       // x - previous frame
   Lorenzo2D = 2,  // x - (W + N - NW)
   Lorenzo3D = 3,  // 3-D Lorenzo over (t, y, x)
-  PredNet = 8,    // reserved for the PredNet predictor
+  PredNet = 8,    // x - PredNet's prediction of the frame (needs a model: EncodeParams::prednet)
   Auto = 255,
 };
 
@@ -60,6 +63,8 @@ struct EncodeParams {
   double epsPw = 0;  // Mode::PwRel: |x̂ - x| <= epsPw * |x|
   Predictor predictor = Predictor::Auto;
   int level = 1;  // effort: 0 fastest, 1 default, 2 strongest
+  std::shared_ptr<const PredNetModel> prednet;  // for Predictor::PredNet; Auto also tries it when set
+  PredNetOptions prednetOptions;
 };
 
 struct ChunkInfo {  // what a chunk says about itself (for `tezip info`)
@@ -73,6 +78,10 @@ std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& params);
 
 // Decodes a chunk payload into `out`, which holds shape.elements() values of dtype. Every length is checked.
 void decodeChunk(const uint8_t* bytes, size_t size, DType dtype, const Shape& shape, void* out);
+// The same, for chunks that may use Predictor::PredNet: `prednet` must be the model they were written with
+// (checked by its sha256; ErrorCode::Model otherwise).
+void decodeChunk(const uint8_t* bytes, size_t size, DType dtype, const Shape& shape, void* out,
+                 const PredNetModel* prednet);
 
 ChunkInfo inspectChunk(const uint8_t* bytes, size_t size);
 

@@ -11,6 +11,7 @@
 #include "../entropy/rans.h"
 #include "../entropy/zstd_stage.h"
 #include "../predict/predictors.h"
+#include "../predict/prednet/codec_loop.h"
 #include "../predict/residuals.h"
 #include "../quantize/abs.h"
 #include "../quantize/lossless.h"
@@ -87,9 +88,61 @@ void runEncode(const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
   }
 }
 
+// PredNet (predict/prednet/codec_loop.h): the model and options of the chunk being coded, set by
+// encodeChunk/decodeChunk for the duration of the call (chunks are coded one per thread, so a thread-local
+// keeps the model out of every signature between here and the row loops).
+struct PredNetUse {
+  const PredNetModel* model = nullptr;
+  PredNetOptions opt;
+};
+thread_local const PredNetUse* tPredNet = nullptr;
+struct PredNetScope {
+  explicit PredNetScope(const PredNetUse* u) { tPredNet = u; }
+  ~PredNetScope() { tPredNet = nullptr; }
+};
+const PredNetUse& predNetUse() {
+  if (!tPredNet || !tPredNet->model) throw Error(ErrorCode::InvalidArgument, "predictor prednet needs a model");
+  return *tPredNet;
+}
+
+// The previous-frame rule with PredNet's prediction as the previous frame (or the real previous frame during
+// warm-up, or intra coding for key frames).
+template <class T, class Q>
+void runEncodePredNet(const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
+  using A = typename Q::A;
+  const PredNetUse& u = predNetUse();
+  const size_t fl = g.frameLen();
+  if (g.chans != u.model->cfg.channels)
+    throw Error(ErrorCode::Model, "the PredNet model takes " + std::to_string(u.model->cfg.channels) +
+                                      " channel(s), the frames have " + std::to_string(g.chans));
+  prednet::CodecLoop<Q> loop(*u.model, u.opt, uint32_t(g.rows), uint32_t(g.rowLen / g.chans), q);
+  std::vector<A> ba(fl), bb(fl);
+  A* cur = ba.data();
+  A* prev = bb.data();
+  s.tok.resize(frames * fl);
+  for (size_t t = 0; t < frames; t++) {
+    if (t) std::swap(cur, prev);
+    const A* ref = loop.before(t, prev);
+    const T* xf = x + t * fl;
+    uint16_t* tk = s.tok.data() + t * fl;
+    for (size_t y = 0; y < g.rows; y++) {
+      const size_t base = y * g.rowLen;
+      if (!ref) {
+        if (y == 0) encodeRow<Predictor::Prev, false, false>(xf, cur, prev, base, g, q, tk, s);
+        else encodeRow<Predictor::Prev, true, false>(xf, cur, prev, base, g, q, tk, s);
+      } else {
+        if (y == 0) encodeRow<Predictor::Prev, false, true>(xf, cur, ref, base, g, q, tk, s);
+        else encodeRow<Predictor::Prev, true, true>(xf, cur, ref, base, g, q, tk, s);
+      }
+    }
+    loop.after(cur);
+  }
+}
+
 template <class T, class Q>
 void encodeWith(Predictor pk, const T* x, size_t frames, const Geometry& g, Q& q, Streams& s) {
   switch (pk) {
+    case Predictor::PredNet: return runEncodePredNet(x, frames, g, q, s);
     case Predictor::None: return runEncode<Predictor::None>(x, frames, g, q, s);
     case Predictor::Prev: return runEncode<Predictor::Prev>(x, frames, g, q, s);
     case Predictor::Lorenzo2D: return runEncode<Predictor::Lorenzo2D>(x, frames, g, q, s);
@@ -174,9 +227,51 @@ void runDecode(RansDecoder& dec, BitReader& extras, ByteReader& esc, size_t fram
 }
 
 template <class T, class Q>
+void runDecodePredNet(RansDecoder& dec, BitReader& extras, ByteReader& esc, size_t frames, const Geometry& g, Q& q,
+                      T* out) {
+  using A = typename Q::A;
+  const PredNetUse& u = predNetUse();
+  const size_t fl = g.frameLen();
+  if (g.chans != u.model->cfg.channels)
+    throw Error(ErrorCode::Model, "the PredNet model takes " + std::to_string(u.model->cfg.channels) +
+                                      " channel(s), the frames have " + std::to_string(g.chans));
+  prednet::CodecLoop<Q> loop(*u.model, u.opt, uint32_t(g.rows), uint32_t(g.rowLen / g.chans), q);
+  std::vector<A> ba(fl), bb(fl);
+  std::vector<uint8_t> ma(fl), mb(fl);
+  std::vector<uint16_t> tokens(fl);
+  A* cur = ba.data();
+  A* prev = bb.data();
+  uint8_t* mcur = ma.data();
+  uint8_t* mprev = mb.data();
+  uint16_t* tcur = tokens.data();
+  auto keep = [tcur](size_t j, unsigned sym) { tcur[j] = uint16_t(sym); };
+  for (size_t t = 0; t < frames; t++) {
+    if (t) {
+      std::swap(cur, prev);
+      std::swap(mcur, mprev);
+    }
+    decodeFrameTokens(dec, mcur, t ? mprev : nullptr, g, keep);
+    const A* ref = loop.before(t, prev);
+    T* of = out + t * fl;
+    for (size_t y = 0; y < g.rows; y++) {
+      const size_t base = y * g.rowLen;
+      if (!ref) {
+        if (y == 0) decodeRow<Predictor::Prev, false, false>(tcur, cur, prev, base, g, q, extras, esc, of);
+        else decodeRow<Predictor::Prev, true, false>(tcur, cur, prev, base, g, q, extras, esc, of);
+      } else {
+        if (y == 0) decodeRow<Predictor::Prev, false, true>(tcur, cur, ref, base, g, q, extras, esc, of);
+        else decodeRow<Predictor::Prev, true, true>(tcur, cur, ref, base, g, q, extras, esc, of);
+      }
+    }
+    loop.after(cur);
+  }
+}
+
+template <class T, class Q>
 void decodeWith(Predictor pk, RansDecoder& dec, BitReader& extras, ByteReader& esc, size_t frames,
                 const Geometry& g, Q& q, T* out) {
   switch (pk) {
+    case Predictor::PredNet: return runDecodePredNet(dec, extras, esc, frames, g, q, out);
     case Predictor::None: return runDecode<Predictor::None>(dec, extras, esc, frames, g, q, out);
     case Predictor::Prev: return runDecode<Predictor::Prev>(dec, extras, esc, frames, g, q, out);
     case Predictor::Lorenzo2D: return runDecode<Predictor::Lorenzo2D>(dec, extras, esc, frames, g, q, out);
@@ -313,6 +408,10 @@ template <class T>
 void encodeStreams(const QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s) {
   switch (qc.id) {
     case kQLossless:
+      if (pk == Predictor::PredNet) {  // no finite-difference fast path: closed loop through the network
+        prednet::LosslessLoopQuantizer<T> q(qc.lossless);
+        return encodeWith(pk, x, frames, g, q, s);
+      }
       return losslessEncode(x, frames, g, qc.lossless, pk, s);
     case kQAbsInt:
       if constexpr (!std::is_floating_point<T>::value) {
@@ -355,6 +454,13 @@ std::vector<uint8_t> writeCoded(const QuantChoice& qc, Predictor pk, const T* x,
   w.u8(kPayloadVersion);
   w.u8(kCoded);
   w.u8(uint8_t(pk));
+  if (pk == Predictor::PredNet) {  // the model's sha256 and the window options (docs/FORMAT.md)
+    const PredNetUse& u = predNetUse();
+    w.bytes(u.model->sha256.data(), 32);
+    w.le<uint32_t>(u.opt.window);
+    w.le<uint32_t>(u.opt.warmup);
+    w.f64(u.opt.mseThreshold);
+  }
   qc.write(w);
   w.varint(s.nesc);
   {
@@ -477,6 +583,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   if (prm.predictor == Predictor::Auto) {
     preds = {Predictor::Lorenzo3D, Predictor::Prev, Predictor::Lorenzo2D, Predictor::None};
     if (frames == 1) preds = {Predictor::Lorenzo2D, Predictor::None};
+    else if (prm.prednet && prm.prednet->cfg.channels == sh.channels) preds.push_back(Predictor::PredNet);
   } else {
     preds = {prm.predictor};
   }
@@ -527,8 +634,26 @@ template <class T>
 void decodeCoded(ByteReader& r, DType dt, const Shape& sh, T* out) {
   const Geometry g = geometryOf(sh);
   const uint8_t pkRaw = r.u8();
-  if (pkRaw > uint8_t(Predictor::Lorenzo3D)) throw Error(ErrorCode::Unsupported, "chunk uses an unknown predictor");
+  if (pkRaw > uint8_t(Predictor::Lorenzo3D) && pkRaw != uint8_t(Predictor::PredNet))
+    throw Error(ErrorCode::Unsupported, "chunk uses an unknown predictor");
   const Predictor pk = Predictor(pkRaw);
+  PredNetUse pn;
+  if (pk == Predictor::PredNet) {
+    const uint8_t* hash = r.take(32);
+    pn.opt.window = r.le<uint32_t>();
+    pn.opt.warmup = r.le<uint32_t>();
+    pn.opt.mseThreshold = r.f64();
+    if (!(pn.opt.mseThreshold >= 0)) throw Error(ErrorCode::Corrupt, "bad PredNet options");
+    static const char* hex = "0123456789abcdef";
+    std::string want;
+    for (int i = 0; i < 32; i++) want += {hex[hash[i] >> 4], hex[hash[i] & 15]};
+    const PredNetModel* m = tPredNet ? tPredNet->model : nullptr;
+    if (!m) throw Error(ErrorCode::Model, "chunk was compressed with the PredNet model sha256 " + want + "; no model given");
+    if (std::memcmp(m->sha256.data(), hash, 32) != 0)
+      throw Error(ErrorCode::Model, "chunk was compressed with the PredNet model sha256 " + want + ", not the model given");
+    pn.model = m;
+  }
+  const PredNetScope pnScope(pk == Predictor::PredNet ? &pn : tPredNet);
   const QuantChoice qc = QuantChoice::read(r, dt);
   const uint64_t nesc = r.varint();
   if (nesc > sh.elements()) throw Error(ErrorCode::Corrupt, "escape count exceeds the chunk");
@@ -551,7 +676,12 @@ void decodeCoded(ByteReader& r, DType dt, const Shape& sh, T* out) {
   ByteReader esc(escBytes, escRaw);
   switch (qc.id) {
     case kQLossless:
-      losslessDecode(dec, extras, sh.frames, g, qc.lossless, pk, out);
+      if (pk == Predictor::PredNet) {
+        prednet::LosslessLoopQuantizer<T> q(qc.lossless);
+        decodeWith(pk, dec, extras, esc, sh.frames, g, q, out);
+      } else {
+        losslessDecode(dec, extras, sh.frames, g, qc.lossless, pk, out);
+      }
       break;
     case kQAbsInt:
       if constexpr (!std::is_floating_point<T>::value) {
@@ -589,6 +719,12 @@ std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& prm) {
     throw Error(ErrorCode::InvalidArgument, "absolute bound must be a finite number >= 0");
   if (prm.mode == Mode::PwRel && !(prm.epsPw > 0 && prm.epsPw < 1))
     throw Error(ErrorCode::InvalidArgument, "point-wise relative bound must be in (0, 1)");
+  PredNetUse pn{prm.prednet.get(), prm.prednetOptions};
+  if (prm.predictor == Predictor::PredNet && !pn.model)
+    throw Error(ErrorCode::InvalidArgument, "predictor prednet needs a model");
+  if (!(pn.opt.mseThreshold >= 0 && pn.opt.mseThreshold <= 1e300))
+    throw Error(ErrorCode::InvalidArgument, "PredNet MSE threshold must be a finite number >= 0");
+  const PredNetScope pnScope(&pn);
   switch (prm.dtype) {
     case DType::U8: return encodeTyped(static_cast<const uint8_t*>(data), prm);
     case DType::U16: return encodeTyped(static_cast<const uint16_t*>(data), prm);
@@ -601,7 +737,14 @@ std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& prm) {
 }
 
 void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, void* out) {
+  decodeChunk(bytes, size, dt, sh, out, nullptr);
+}
+
+void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, void* out,
+                 const PredNetModel* prednet) {
   checkShape(sh);
+  PredNetUse pn{prednet, {}};
+  const PredNetScope pnScope(&pn);
   const size_t rawBytes = size_t(sh.elements()) * dtypeSize(dt);
   ByteReader r(bytes, size);
   const uint8_t ver = r.u8();
@@ -638,6 +781,7 @@ ChunkInfo inspectChunk(const uint8_t* bytes, size_t size) {
   if (info.method > kZstdRaw) throw Error(ErrorCode::Unsupported, "chunk uses an unknown method");
   if (info.method == kCoded) {
     info.predictor = Predictor(r.u8());
+    if (info.predictor == Predictor::PredNet) r.take(48);  // model sha256, window, warm-up, MSE threshold
     const uint8_t q = r.u8();
     switch (q) {
       case kQLossless: r.take(17); break;

@@ -10,6 +10,7 @@ const char* Error::codeName() const {
     case ErrorCode::Unsupported: return "UNSUPPORTED";
     case ErrorCode::TooLarge: return "TOO_LARGE";
     case ErrorCode::Internal: return "INTERNAL";
+    case ErrorCode::Model: return "MODEL";
   }
   return "INTERNAL";
 }

@@ -1,0 +1,2 @@
+export { TezipCodec, tezipShape } from './codec';
+export type { TezipCodecConfig } from './codec';
