@@ -259,6 +259,20 @@ describe('io: formats', function () {
         assert.deepEqual(fs.readdirSync(out), ['frame_00000.png', 'frame_00001.png']);
       });
     }
+    it('an HDF5 dataset declaring frames beyond the limit is refused before anything is allocated', async function () {
+      const file = path.join(tmp, 'huge.h5');
+      const w = await H5Writer.create(file, '/entry/data/data', [40000, 40000], 'uint8'); // chunked, nothing stored
+      w.close();
+      const { importEsm } = await import('../src/io/esm');
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const h5: any = await importEsm('h5wasm/node');
+      const f = new h5.File(file, 'a');
+      f.get('/entry/data/data').resize([3, 40000, 40000]);
+      f.close();
+      const src = await openInput(file);
+      await assert.rejects(compressSource(src, new MemorySink()), /frames of 1600000000 bytes are more than/);
+      src.close();
+    });
     it('PNG output refuses dtypes and channel counts PNG cannot hold', async function () {
       const tez = await compress({ data: new Float32Array(8), shape: [2, 2, 2] });
       await assert.rejects(writeSlabs('png', path.join(tmp, 'f32png'), { shape: [2, 2, 2], dtype: 'float32', metadata: {} }, decodeSlabs(tez)), /uint8 or uint16/);

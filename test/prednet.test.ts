@@ -94,6 +94,17 @@ describe('prednet (TypeScript, tfjs)', function () {
     }
   });
 
+  it('the shipped models load with their sha256 verified', () => {
+    const dir = path.resolve(__dirname, '../../models');
+    const names = fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'manifest.json')));
+    assert.ok(names.includes('moving_mnist'));
+    for (const n of names) {
+      const m = loadModel(path.join(dir, n));
+      assert.equal(m.weights.length, weightCount(m.manifest.architecture));
+      assert.ok(m.manifest.training && m.manifest.training.loss.validation! < m.manifest.training.loss.initialValidation!);
+    }
+  });
+
   it('rejects bad training options with TypeError/RangeError', async () => {
     await assert.rejects(train(src, { nt: 1 }), RangeError);
     await assert.rejects(train(src, { crop: 6 }), /multiple of 4/);

@@ -20,7 +20,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'compress',
     usage: 'tezip compress IN [-o OUT.tez] [bound] [options]',
-    summary: 'compress frames into a .tez file: a folder of PNG or TIFF frames, a multi-page TIFF, an HDF5 dataset (FILE.h5:/entry/data/data) or a raw array (NAME.raw + NAME.json); - reads raw data from stdin',
+    summary: 'compress frames (PNG/TIFF folder, TIFF stack, FILE.h5:/dataset, NAME.raw + NAME.json, - for stdin) into a .tez file',
     options: [
       { name: 'output', short: 'o', type: 'string', arg: 'OUT.tez', help: 'output file, - for stdout (default: NAME.tez next to the input)' },
       { name: 'abs', type: 'number', arg: 'E', help: 'absolute bound: |x̂−x| ≤ E' },
@@ -49,7 +49,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'decompress',
     usage: 'tezip decompress IN.tez -o OUT [--format png|tiff|h5|raw] [--frames A:B] [--ignore-damaged] [--threads N]',
-    summary: 'decompress a .tez file (or some of its frames) into raw + JSON sidecar, a PNG or TIFF folder (original file names kept), a TIFF stack or an HDF5 dataset',
+    summary: 'write a .tez file\'s frames (or some) back as raw + JSON, PNG/TIFF folders (original names), a TIFF stack or HDF5',
     options: [
       { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'OUT.raw (+ OUT.json), a folder (png, tiff), OUT.tif (stack), OUT.h5[:/dataset], or - for raw on stdout' },
       { name: 'format', short: 'f', type: 'string', arg: 'F', choices: ['png', 'tiff', 'h5', 'raw'], help: 'png|tiff|h5|raw (default: from the output name, else the format the input had)' },
@@ -85,7 +85,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'info',
     usage: 'tezip info IN.tez [--json]   (- reads the file from stdin)',
-    summary: 'show the header, source, model hash, ratio and a table of the chunks (frames, bytes, ratio, predictor, method) of a .tez file',
+    summary: 'show a .tez file\'s header, source, model hash, ratio and chunk table (frames, bytes, predictor, method)',
     options: [{ name: 'json', type: 'flag', help: 'print one JSON object' }, help],
     examples: ['tezip info /tmp/era5.tez', 'tezip info /tmp/era5.tez --json'],
     load: () => require('./info.js'),
@@ -143,7 +143,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'demo',
     usage: 'tezip demo',
-    summary: 'compress the shipped samples in every bound mode and print ratio, speed and verified error; round-trip a folder of PNG frames',
+    summary: 'compress the samples in every bound mode (ratio, speed, verified error) and round-trip a PNG folder',
     options: [help],
     examples: ['tezip demo'],
     load: () => require('./demo.js'),

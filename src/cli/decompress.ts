@@ -108,7 +108,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
       fs.writeFileSync(jsonPath, JSON.stringify(side, null, 1) + '\n');
     }
     for (const g of gaps) {
-      process.stderr.write(`tezip: damaged ${g.message.replace(/^Chunk/, 'chunk')} [${g.code}]: frames ${g.firstFrame}:${g.firstFrame + g.frameCount} written as zeros\n`);
+      process.stderr.write(`tezip: chunk ${g.chunk} damaged, frames ${g.firstFrame}:${g.firstFrame + g.frameCount} written as zeros (${g.code}: ${g.message})\n`);
     }
     const bytes = (end - start) * (file.shape.slice(1).reduce((a, b) => a * b, 1)) * dtypeSize(dtype);
     const lost = gaps.reduce((n, g) => n + Math.min(end, g.firstFrame + g.frameCount) - Math.max(start, g.firstFrame), 0);

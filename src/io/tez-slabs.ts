@@ -12,7 +12,7 @@ import { RawDType, RawInputError, RawTypedArray, dtypeSize } from './raw.js';
 import { FrameSource, frameElements } from './source.js';
 import type { CompressOptions, Decoded } from '../types';
 import { MODE_IDS } from '../codec/enums';
-import { planChunks, resolveCompressOptions } from '../codec/options';
+import { MAX_CHUNK_BYTES, planChunks, resolveCompressOptions } from '../codec/options';
 import {
   IndexEntry,
   RECORD_HEADER_BYTES,
@@ -91,6 +91,9 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
   if (!(total >= 1)) throw new RawInputError('BAD_SHAPE', `${src.label} holds no frames`);
   const frameLen = frameElements(src.shape);
   const frameBytes = frameLen * dtypeSize(src.dtype);
+  // Checked before the first read: a hostile header (HDF5, TIFF) must not make us allocate a huge slab.
+  if (!Number.isSafeInteger(frameBytes) || frameBytes > MAX_CHUNK_BYTES)
+    throw new RawInputError('TOO_LARGE', `${src.label}: frames of ${frameBytes} bytes are more than tezip's ${MAX_CHUNK_BYTES} bytes a frame`);
   const { nominal, slab } = slabPlan(total, frameBytes, options);
 
   const range = { min: Infinity, max: -Infinity };

@@ -29,6 +29,9 @@ function describeSample(sampleFormat: number, bits: number): string {
   return `${bits}-bit ${kind}`;
 }
 
+/** Largest page read (tezip's frame limit, 1 GiB). */
+const MAX_PAGE_BYTES = 1024 * 1024 * 1024;
+
 export interface TiffPage {
   width: number;
   height: number;
@@ -97,7 +100,12 @@ export async function openTiff(file: string): Promise<TiffFile> {
         'BAD_DTYPE',
         `${file} page ${i}: ${describeSample(sf, bits)} samples are not supported (uint8, uint16, int16, int32, float32, float64)`,
       );
-    return { img, page: { width: img.getWidth(), height: img.getHeight(), channels, dtype } };
+    const width = img.getWidth();
+    const height = img.getHeight();
+    // geotiff allocates what the header declares; refuse absurd pages before it does.
+    if (!(width > 0 && height > 0) || width * height * channels * SAMPLE_BYTES[dtype] > MAX_PAGE_BYTES)
+      throw new RawInputError('BAD_IMAGE', `${file} page ${i}: unsupported size ${width}×${height}×${channels} ${dtype}`);
+    return { img, page: { width, height, channels, dtype } };
   };
   let first: TiffPage;
   try {

@@ -224,6 +224,7 @@ export class ChunkWriter {
   private readonly inflight: Promise<void>[] = [];
   private writes: Promise<void>;
   private readonly chunkBytes: number;
+  private readonly spare: Uint8Array[] = [];
   framesWritten = 0;
   failed: unknown = undefined;
 
@@ -279,9 +280,12 @@ export class ChunkWriter {
   private async dispatch(): Promise<void> {
     if (this.failed !== undefined) throw this.failed;
     const p = this.plan;
-    const data = this.buf.subarray(0, this.fill);
+    const full = this.buf;
+    const data = full.subarray(0, this.fill);
     const frames = this.fill / p.frameBytes;
-    this.buf = new Uint8Array(this.chunkBytes); // the old buffer belongs to the worker now
+    // The old buffer belongs to the worker until it is done; buffers are reused rather than left to the GC,
+    // which may otherwise let dead 8 MiB buffers pile up faster than it collects them.
+    this.buf = this.spare.pop() ?? new Uint8Array(this.chunkBytes);
     this.fill = 0;
     const i = this.chunk++;
     const first = this.nextFrame;
@@ -294,6 +298,10 @@ export class ChunkWriter {
       }),
     );
     encoded.catch(noop); // awaited below, after the writes before it
+    encoded.then(
+      () => this.spare.push(full),
+      () => this.spare.push(full),
+    );
     const written = this.writes.then(async () => {
       const payload = await encoded;
       if (payload.length > 0xffffffff) throw new TezipError('TEZ_TOO_LARGE', `${context} is too large`);
