@@ -3,6 +3,7 @@
 // TEZ_MODEL error naming the expected sha256. Level 0 keeps the coded path (level 1 may store zstd'd raw
 // frames instead, which needs no prediction).
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -138,6 +139,28 @@ describe('prednet in the codec', function () {
   it('auto tries PredNet per chunk when a model is given and round-trips whatever it picks', () => {
     const c = compressSync({ data, shape }, { model, level: 2 });
     assert.deepEqual(Array.from(decompressSync(c, { model }).data), Array.from(data));
+  });
+
+  it('tezip compress --predictor prednet --model / decompress --model (the shipped model)', () => {
+    const cli = path.resolve(__dirname, '../../dist/cli/main.js');
+    const shipped = path.resolve(__dirname, '../../models/moving_mnist');
+    const raw = path.join(root, 'sq.raw');
+    fs.writeFileSync(raw, data);
+    fs.writeFileSync(path.join(root, 'sq.json'), JSON.stringify({ shape, dtype: 'uint8' }));
+    const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const tez = path.join(root, 'sq.tez');
+    const c = run(['compress', raw, '-o', tez, '--predictor', 'prednet', '--model', shipped, '--window', '6', '--level', '0', '--verify']);
+    assert.equal(c.status, 0, c.stderr);
+    const sha = JSON.parse(fs.readFileSync(path.join(shipped, 'manifest.json'), 'utf8')).weights.sha256;
+    const bad = run(['decompress', tez, '-o', path.join(root, 'back.raw')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, new RegExp(`^tezip: .*${sha}`));
+    const ok = run(['decompress', tez, '-o', path.join(root, 'back.raw'), '--model', shipped]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual(fs.readFileSync(path.join(root, 'back.raw')), Buffer.from(data));
+    const usage = run(['compress', raw, '-o', tez, '--predictor', 'prednet']);
+    assert.equal(usage.status, 1);
+    assert.match(usage.stderr, /options\.model/);
   });
 
   for (const name of ['moving_mnist', 'bulk_water']) {

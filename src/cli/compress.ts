@@ -194,6 +194,10 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   if (opts.level !== undefined) copts.level = Number(opts.level) as 0 | 1 | 2;
   if (threads !== undefined) copts.threads = threads;
   if (chunkFrames !== undefined) copts.chunkFrames = chunkFrames;
+  if (opts.model !== undefined) copts.model = String(opts.model);
+  if (opts.window !== undefined) copts.window = opts.window as number;
+  if (opts['mse-threshold'] !== undefined) copts.mseThreshold = opts['mse-threshold'] as number;
+  if (opts.warmup !== undefined) copts.warmup = opts.warmup as number;
   const bar = new Progress('compress', src.shape[0], { quiet });
   copts.onProgress = (p) => bar.update(p.frames, p.total, p.phase === 'scan' ? 'scan    ' : 'compress');
 
@@ -223,7 +227,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
       if (sink instanceof StdoutOutput) {
         m = await verifySource(src, decodeSlabs(sink.copy!.bytes(), { threads }), bound);
       } else {
-        const reader = await lib.openTez(output, threads === undefined ? {} : { threads });
+        const reader = await lib.openTez(output, { ...(threads === undefined ? {} : { threads }), ...(opts.model === undefined ? {} : { model: String(opts.model) }) });
         try {
           m = await verifySource(src, readerSlabs(reader), bound);
         } finally {

@@ -38,7 +38,8 @@ function originalBytes(info: Record<string, unknown>): number | undefined {
 /** A model hash wherever the container reports one (header field or metadata), else undefined. */
 function modelHash(info: Record<string, unknown>): string | undefined {
   const meta = (info.metadata ?? {}) as Record<string, unknown>;
-  for (const o of [info, meta, (info.model ?? {}) as Record<string, unknown>, (meta.model ?? {}) as Record<string, unknown>]) {
+  const pn = (meta.prednet ?? {}) as Record<string, unknown>; // written by compress with a PredNet model
+  for (const o of [info, meta, (info.model ?? {}) as Record<string, unknown>, (meta.model ?? {}) as Record<string, unknown>, pn]) {
     for (const k of ['modelSha256', 'modelHash', 'sha256']) if (typeof o[k] === 'string') return o[k] as string;
   }
   return undefined;

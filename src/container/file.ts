@@ -18,6 +18,8 @@ export interface OpenTezOptions {
   maxBytes?: number;
   /** Chunks decoded at once by readFrames (default os.availableParallelism()). */
   threads?: number;
+  /** The PredNet model a file compressed with predictor 'prednet' needs (folder or loaded model). */
+  model?: string | import('../prednet/model').PredNetModel;
 }
 
 export interface ReadFramesOptions {
@@ -123,13 +125,16 @@ export async function openTez(path: string, options: OpenTezOptions = {}): Promi
   if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path for path but received ${show(path)}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`Expected an object for options but received ${show(options)}`);
   for (const k of Object.keys(options)) {
-    if (k !== 'maxBytes' && k !== 'threads') throw new TypeError(`Expected one of maxBytes, threads as options keys but received '${k}'`);
+    if (k !== 'maxBytes' && k !== 'threads' && k !== 'model')
+      throw new TypeError(`Expected one of maxBytes, threads, model as options keys but received '${k}'`);
   }
   const mb = options.maxBytes;
   if (mb !== undefined && (typeof mb !== 'number' || !Number.isSafeInteger(mb) || mb < 1)) {
     throw new RangeError(`Expected a positive integer for options.maxBytes but received ${show(mb)}`);
   }
   const threads = checkThreads(options.threads);
+  // loaded lazily: only files that use PredNet need it
+  const model = options.model === undefined ? undefined : (require('../prednet/options') as typeof import('../prednet/options')).resolvePredNetDecompress({ model: options.model });
   const fh = await fs.promises.open(path, 'r');
   let layout: Layout;
   try {
@@ -139,7 +144,7 @@ export async function openTez(path: string, options: OpenTezOptions = {}): Promi
     await fh.close();
     throw e;
   }
-  return new FileReader(path, fh, layout, threads);
+  return new FileReader(path, fh, layout, threads, model?.handle);
 }
 
 class FileReader implements TezReader {
@@ -153,7 +158,13 @@ class FileReader implements TezReader {
   private readonly info: DTypeInfo;
   private closed = false;
 
-  constructor(readonly path: string, private readonly fh: fs.promises.FileHandle, private readonly layout: Layout, private readonly threads: number) {
+  constructor(
+    readonly path: string,
+    private readonly fh: fs.promises.FileHandle,
+    private readonly layout: Layout,
+    private readonly threads: number,
+    private readonly prednet?: unknown,
+  ) {
     const h = layout.header;
     this.info = dtypeById(h.dtype)!;
     this.frameCount = layout.frames;
@@ -209,7 +220,7 @@ class FileReader implements TezReader {
         const target = whole ? dest : new Uint8Array(e.frameCount * fb);
         this.stats.chunksDecoded++;
         try {
-          await addon.decodeChunkAsync(payload, { dtype: h.dtype, frames: e.frameCount, height: h.height, width: h.width, channels: h.channels }, target);
+          await addon.decodeChunkAsync(payload, { dtype: h.dtype, frames: e.frameCount, height: h.height, width: h.width, channels: h.channels, prednet: this.prednet }, target);
         } catch (err) {
           throw locateError(fromNative(err), i, e);
         }

@@ -115,6 +115,7 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
 
   const slabOpts: CompressOptions = { chunkFrames: nominal, threads: o.threads, level: o.level as 0 | 1 | 2 };
   if (copts.predictor !== undefined) slabOpts.predictor = copts.predictor;
+  if (o.pn.prednet) Object.assign(slabOpts, { model: o.pn.prednet, window: o.pn.window || undefined, warmup: o.pn.warmup || undefined, mseThreshold: o.pn.mseThreshold || undefined });
   if (o.mode === 'pwrel') slabOpts.pwrel = o.pwrel;
   else if (o.mode !== 'lossless' && effectiveAbs > 0) slabOpts.abs = effectiveAbs;
 
@@ -171,7 +172,7 @@ export async function compressSource(src: FrameSource, sink: TezSink, options: S
           min: r.min <= r.max ? r.min : NaN,
           max: r.min <= r.max ? r.max : NaN,
           chunkFrames: nominal,
-          metadata: o.metadata,
+          metadata: o.pn.prednet ? { ...o.metadata, prednet: { sha256: o.pn.prednet.sha256, name: o.pn.prednet.name } } : o.metadata,
         };
         headerBytes = writeHeader(headerFields);
         await sink.write(headerBytes);
