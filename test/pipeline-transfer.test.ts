@@ -189,7 +189,12 @@ describe('pipeline: send over SFTP to a real sshd', function () {
       ssh: { knownHosts: sshd.knownHosts, identity: sshd.identity },
       log: (l) => lines.push(l),
     });
-    await sleep(800);
+    // Drop them once parts are flowing (the first part is in the journal).
+    const t0 = Date.now();
+    while (!journalOf().some((r) => r.e === 'part')) {
+      assert.ok(Date.now() - t0 < 60000, 'no part sent within 60 s');
+      await sleep(20);
+    }
     assert.ok(sshd.dropConnections() > 0, 'there were connections to drop');
     const rep = await sending;
     assert.ok(rep.retries >= 1, `retried (${lines.join(' | ')})`);

@@ -140,8 +140,15 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
       identity,
       knownHosts,
       dropConnections: () => {
-        const r = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' });
-        const pids = r.stdout.split('\n').filter((x) => /^\d+$/.test(x)).map(Number);
+        // The whole tree under our listener: privilege-separated monitors and their session processes.
+        const pids: number[] = [];
+        const queue = [child.pid!];
+        while (queue.length > 0) {
+          const r = spawnSync('pgrep', ['-P', String(queue.shift())], { encoding: 'utf8' });
+          const kids = r.stdout.split('\n').filter((x) => /^\d+$/.test(x)).map(Number);
+          pids.push(...kids);
+          queue.push(...kids);
+        }
         for (const pid of pids) {
           try {
             process.kill(pid, 'SIGKILL');
