@@ -81,7 +81,8 @@ static bool supported(prednet::Path p) {
 int main(int argc, char** argv) {
   auto model = randomModel(7);
   if (argc > 1 && std::string(argv[1]) == "--print-hash") {
-    std::printf("%016llx\n", (unsigned long long)predictionHash(*model, 26, 38, 6));
+    std::printf("%016llx %s\n", (unsigned long long)predictionHash(*model, 26, 38, 6),
+                prednet::pathName(prednet::kernelPath()));
     return 0;
   }
 
