@@ -197,8 +197,9 @@ describe('pipeline: send over SFTP to a real sshd', function () {
     }
     assert.ok(sshd.dropConnections() > 0, 'there were connections to drop');
     const rep = await sending;
-    assert.ok(rep.retries >= 1, `retried (${lines.join(' | ')})`);
-    assert.ok(lines.some((l) => /retry \d+\/5 in \d/.test(l)));
+    // A request in flight when the connection died is retried after a backoff; an idle stream just reconnects.
+    assert.ok(rep.connections > 3, `connections were reopened (${rep.connections} opened, ${rep.retries} retries: ${lines.join(' | ')})`);
+    if (rep.retries > 0) assert.ok(lines.some((l) => /retry \d+\/5 in \d/.test(l)));
     assert.ok(fs.readFileSync(path.join(dest, 'drop.bin')).equals(data));
   });
 

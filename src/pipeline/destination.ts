@@ -9,6 +9,8 @@ export interface Destination {
   readonly label: string;
   /** How files are hashed at the destination, for the report. */
   readonly verifyMethod: string;
+  /** Connections opened so far (reconnections after a drop count again); 0 for a local folder. */
+  readonly connections?: number;
   /** Makes sure the target folder exists. */
   ensureDir(): Promise<void>;
   /** Size of a file in the target folder, or null when it does not exist. */

@@ -30,6 +30,7 @@ export class SftpDestination implements Destination {
   readonly label: string;
   private slots: Slot[];
   private execOk: boolean | undefined;
+  connections = 0;
 
   constructor(
     private readonly ep: { user: string; host: string; port: number; dir: string; label: string },
@@ -59,6 +60,7 @@ export class SftpDestination implements Destination {
     slot.opening ??= (async () => {
       try {
         const client = await connect(this.ep, this.ssh);
+        this.connections++;
         const drop = () => this.drop(slot, client);
         client.on('close', drop);
         client.on('error', drop);

@@ -72,6 +72,8 @@ export interface SendReport {
   /** Parts found damaged at the destination and sent again. */
   partsRepaired: number;
   retries: number;
+  /** SSH connections opened (more than --parallel means some were reopened). */
+  connections: number;
   seconds: number;
 }
 
@@ -246,6 +248,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     partsReused: 0,
     partsRepaired: 0,
     retries: 0,
+    connections: 0,
     seconds: 0,
   };
   const progress: Progress = { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: unique.length, bytesSent: 0 };
@@ -443,6 +446,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     report.files = unique.map((f) => results.get(f)!);
   } finally {
     report.verifyMethod = dest.verifyMethod;
+    report.connections = dest.connections ?? 0;
     journal.close();
     if (!o.destination) await dest.close();
     report.seconds = (Date.now() - t0) / 1000;
