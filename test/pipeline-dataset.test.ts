@@ -221,6 +221,17 @@ describe('pipeline: training hand-off end to end', function () {
     assert.ok(lib.inspect(bytes).chunks.some((c) => c.predictor === 'prednet'), 'chunks coded with the installed model');
     const back = await lib.decompress(bytes, { model: r.dir });
     assert.ok(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(data)), 'lossless round trip');
+
+    // The same through the CLI, naming the installed model: tezip compress/decompress --model NAME@VERSION.
+    const tez = path.join(tmp, 'sq.tez');
+    const c = tezip(['compress', path.join(tmp, 'sq.raw'), '-o', tez, '--predictor', 'prednet', '--model', `${trained.name}@1`, '--level', '0', '--quiet'], env);
+    assert.equal(c.code, 0, c.stderr);
+    const info = JSON.parse(tezip(['info', tez, '--json'], env).stdout);
+    assert.ok(JSON.stringify(info).includes('prednet'), 'the file says it needs the PredNet model');
+    const d = tezip(['decompress', tez, '-o', path.join(tmp, 'sq_back.raw'), '--model', trained.name, '--quiet'], env);
+    assert.equal(d.code, 0, d.stderr);
+    assert.ok(fs.readFileSync(path.join(tmp, 'sq_back.raw')).equals(Buffer.from(data)), 'CLI round trip with the installed model');
+    assertOneLineError(tezip(['compress', path.join(tmp, 'sq.raw'), '-o', tez, '--predictor', 'prednet', '--model', 'nosuch@2'], env), 1, /not installed/);
   });
 });
 
