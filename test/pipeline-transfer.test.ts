@@ -174,6 +174,35 @@ describe('pipeline: send over SFTP to a real sshd', function () {
     assert.ok(fs.readFileSync(copy).equals(data));
   });
 
+  it('connections dropped by the server midway are reopened after a backoff and the file completes', async function () {
+    const file = path.join(work, 'src', 'drop.bin');
+    const data = crypto.randomBytes(12 * MiB);
+    fs.writeFileSync(file, data);
+    const dest = path.join(work, 'dest');
+    const lines: string[] = [];
+    const sending = sendFiles([file], parseTarget(sshd.url(dest)), {
+      parallel: 3,
+      partSize: MiB,
+      limitRate: 6e6,
+      retryBaseMs: 100,
+      stateDir: path.join(work, 'state'),
+      ssh: { knownHosts: sshd.knownHosts, identity: sshd.identity },
+      log: (l) => lines.push(l),
+    });
+    // Drop them once parts are flowing (the first part is in the journal).
+    const t0 = Date.now();
+    while (!journalOf().some((r) => r.e === 'part')) {
+      assert.ok(Date.now() - t0 < 60000, 'no part sent within 60 s');
+      await sleep(20);
+    }
+    assert.ok(sshd.dropConnections() > 0, 'there were connections to drop');
+    const rep = await sending;
+    // A request in flight when the connection died is retried after a backoff; an idle stream just reconnects.
+    assert.ok(rep.connections > 3, `connections were reopened (${rep.connections} opened, ${rep.retries} retries: ${lines.join(' | ')})`);
+    if (rep.retries > 0) assert.ok(lines.some((l) => /retry \d+\/5 in \d/.test(l)));
+    assert.ok(fs.readFileSync(path.join(dest, 'drop.bin')).equals(data));
+  });
+
   it('refuses a changed host key and an unknown host, sending nothing', function () {
     const file = path.join(work, 'src', 'a.bin');
     fs.writeFileSync(file, crypto.randomBytes(1000));

@@ -27,7 +27,7 @@ export const COMMANDS: readonly CommandDef[] = [
       { name: 'rel', type: 'number', arg: 'E', help: 'relative bound: |x̂−x| ≤ E·(max−min); with --abs both hold' },
       { name: 'pwrel', type: 'number', arg: 'E', help: 'point-wise relative bound: |x̂−x| ≤ E·|x| (not with --abs/--rel)' },
       { name: 'predictor', type: 'string', arg: 'P', choices: PREDICTORS, help: `predictor: ${PREDICTORS.join('|')} (default auto)` },
-      { name: 'model', type: 'string', arg: 'DIR', help: 'PredNet model folder (models/NAME) for --predictor prednet (auto tries it too)' },
+      { name: 'model', type: 'string', arg: 'M', help: 'PredNet model for --predictor prednet (auto tries it too): a folder (models/NAME) or an installed NAME[@VERSION]' },
       { name: 'window', type: 'number', arg: 'N', help: 'PredNet: a key frame every N frames, predictions chained in between' },
       { name: 'mse-threshold', type: 'number', arg: 'T', help: 'PredNet: a new key frame after a frame whose prediction MSE passes T' },
       { name: 'warmup', type: 'number', arg: 'K', help: 'PredNet: K frames after each key frame predicted by the previous frame' },
@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: 'tezip decompress IN.tez -o OUT [--format png|tiff|h5|raw] [--frames A:B] [--ignore-damaged] [--threads N]',
     summary: 'write a .tez file\'s frames (or some) back as raw + JSON, PNG/TIFF folders (original names), a TIFF stack or HDF5',
     options: [
-      { name: 'model', type: 'string', arg: 'DIR', help: 'the PredNet model the file was compressed with (models/NAME)' },
+      { name: 'model', type: 'string', arg: 'M', help: 'the PredNet model the file was compressed with: a folder (models/NAME) or an installed NAME[@VERSION]' },
       { name: 'output', short: 'o', type: 'string', arg: 'OUT', help: 'OUT.raw (+ OUT.json), a folder (png, tiff), OUT.tif (stack), OUT.h5[:/dataset], or - for raw on stdout' },
       { name: 'format', short: 'f', type: 'string', arg: 'F', choices: ['png', 'tiff', 'h5', 'raw'], help: 'png|tiff|h5|raw (default: from the output name, else the format the input had)' },
       { name: 'plain-names', type: 'flag', help: 'name image files frame_00000.png... instead of the stored original names' },
@@ -97,7 +97,7 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'train',
-    usage: 'tezip train DATA(.raw|.json|.tez)... -o models/NAME [options]',
+    usage: 'tezip train DATA(.raw|.json|.tez|dataset folder)... -o models/NAME [options]',
     summary: 'train a PredNet frame predictor (TensorFlow.js) and write models/NAME (manifest.json + weights.bin)',
     options: [
       { name: 'output', short: 'o', type: 'string', arg: 'DIR', help: 'model folder to write (checkpoints go in DIR/checkpoint)' },

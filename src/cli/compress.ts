@@ -194,7 +194,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   if (opts.level !== undefined) copts.level = Number(opts.level) as 0 | 1 | 2;
   if (threads !== undefined) copts.threads = threads;
   if (chunkFrames !== undefined) copts.chunkFrames = chunkFrames;
-  if (opts.model !== undefined) copts.model = String(opts.model);
+  if (opts.model !== undefined) copts.model = (require('../pipeline/registry.js') as typeof import('../pipeline/registry.js')).modelFolderFor(String(opts.model));
   if (opts.window !== undefined) copts.window = opts.window as number;
   if (opts['mse-threshold'] !== undefined) copts.mseThreshold = opts['mse-threshold'] as number;
   if (opts.warmup !== undefined) copts.warmup = opts.warmup as number;
@@ -227,7 +227,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
       if (sink instanceof StdoutOutput) {
         m = await verifySource(src, decodeSlabs(sink.copy!.bytes(), { threads }), bound);
       } else {
-        const reader = await lib.openTez(output, { ...(threads === undefined ? {} : { threads }), ...(opts.model === undefined ? {} : { model: String(opts.model) }) });
+        const reader = await lib.openTez(output, { ...(threads === undefined ? {} : { threads }), ...(opts.model === undefined ? {} : { model: (require('../pipeline/registry.js') as typeof import('../pipeline/registry.js')).modelFolderFor(String(opts.model)) }) });
         try {
           m = await verifySource(src, readerSlabs(reader), bound);
         } finally {

@@ -50,7 +50,7 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   const lib: typeof import('../index.js') = require('../index.js');
   let file: import('../index.js').TezReader;
   try {
-    file = input === '-' ? await memoryReader(await readStdin()) : await lib.openTez(input, { ...(threads === undefined ? {} : { threads: threads as number }), ...(opts.model === undefined ? {} : { model: String(opts.model) }) });
+    file = input === '-' ? await memoryReader(await readStdin()) : await lib.openTez(input, { ...(threads === undefined ? {} : { threads: threads as number }), ...(opts.model === undefined ? {} : { model: (require('../pipeline/registry.js') as typeof import('../pipeline/registry.js')).modelFolderFor(String(opts.model)) }) });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw new RawInputError('ENOENT', `input not found: ${input}`);

@@ -1,5 +1,6 @@
 // `tezip train DATA... -o models/NAME`: trains a PredNet on raw+json arrays or .tez files and writes the model
 // folder (manifest.json + weights.bin). TensorFlow.js is loaded only here.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from './args.js';
 import { readRaw } from '../io/raw.js';
@@ -70,7 +71,19 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   if (steps !== undefined && epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
 
   const sources: TrainSource[] = [];
-  for (const f of positionals) sources.push(await loadSource(f, frames, seqLen));
+  // A folder from `tezip dataset export`: its shards (sha256-checked), its sequence length and normalisation.
+  let normalization: { min: number; max: number } | undefined;
+  let datasetNt: number | undefined;
+  for (const f of positionals) {
+    if (fs.existsSync(path.join(f, 'manifest.json')) && fs.statSync(f).isDirectory()) {
+      const { datasetTrainSources }: typeof import('../pipeline/dataset.js') = require('../pipeline/dataset.js');
+      const ds = await datasetTrainSources(f);
+      if (datasetNt !== undefined && ds.nt !== datasetNt) throw new UsageError(`datasets with different nt (${datasetNt}, ${ds.nt}) cannot train together`);
+      datasetNt = ds.nt;
+      normalization ??= ds.normalization;
+      for (const s of ds.sources) sources.push({ name: s.name, data: s.data, shape: s.shape, dtype: s.dtype, frames, sequenceLength: s.sequenceLength });
+    } else sources.push(await loadSource(f, frames, seqLen));
+  }
   if (epochs !== undefined) {
     // one epoch = every training sequence once
     const ntv = nt ?? 10;
@@ -101,7 +114,8 @@ export async function run(positionals: string[], opts: Opts): Promise<number> {
   const res = await train(sources, {
     output,
     stack,
-    nt,
+    nt: nt ?? datasetNt,
+    normalization,
     batch,
     steps,
     learningRate: lr,

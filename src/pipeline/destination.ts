@@ -9,23 +9,25 @@ export interface Destination {
   readonly label: string;
   /** How files are hashed at the destination, for the report. */
   readonly verifyMethod: string;
+  /** Connections opened so far (reconnections after a drop count again); 0 for a local folder. */
+  readonly connections?: number;
   /** Makes sure the target folder exists. */
   ensureDir(): Promise<void>;
   /** Size of a file in the target folder, or null when it does not exist. */
-  size(name: string): Promise<number | null>;
+  size(name: string, slot?: number): Promise<number | null>;
   /** Creates `name` if it does not exist (existing content is kept, for resuming). */
-  create(name: string): Promise<void>;
+  create(name: string, slot?: number): Promise<void>;
   /** Writes `data` at `offset` of `name` through stream `slot`. */
   writeAt(slot: number, name: string, offset: number, data: Uint8Array): Promise<void>;
   /** Flushes and closes whatever stream `slot`s hold open on `name` (before it is hashed and renamed). */
   finish(name: string): Promise<void>;
-  /** Hex sha256 of the whole file, computed at the destination. */
-  hashFile(name: string): Promise<string>;
+  /** Hex sha256 of the whole file, computed at the destination (through stream `slot`). */
+  hashFile(name: string, slot?: number): Promise<string>;
   /** Hex sha256 of each [offset, length) range of the file, computed at the destination. */
-  hashRanges(name: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<string[]>;
+  hashRanges(name: string, ranges: ReadonlyArray<readonly [number, number]>, slot?: number): Promise<string[]>;
   /** Renames atomically, replacing `to` if it exists. */
-  rename(from: string, to: string): Promise<void>;
-  remove(name: string): Promise<void>;
+  rename(from: string, to: string, slot?: number): Promise<void>;
+  remove(name: string, slot?: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -232,3 +232,14 @@ export function resolveModel(spec: string, home = tezipHome()): ResolvedModel {
   verifyFiles(dir, manifestFiles(m, file), file);
   return { ...pick, dir, manifest: m };
 }
+
+/**
+ * What a `--model` argument names: a model folder when it is a path to one (it holds manifest.json), else an
+ * installed model NAME[@VERSION], resolved and re-checked through the registry.
+ */
+export function modelFolderFor(spec: string, home = tezipHome()): string {
+  if (typeof spec !== 'string' || spec === '') throw new TypeError('expected a model folder or NAME[@VERSION]');
+  if (fs.existsSync(path.join(spec, 'manifest.json'))) return spec;
+  if (spec.includes('/') || spec.includes(path.sep)) return spec; // a path: the loader reports what is wrong with it
+  return resolveModel(spec, home).dir;
+}

@@ -30,6 +30,7 @@ export class SftpDestination implements Destination {
   readonly label: string;
   private slots: Slot[];
   private execOk: boolean | undefined;
+  connections = 0;
 
   constructor(
     private readonly ep: { user: string; host: string; port: number; dir: string; label: string },
@@ -59,6 +60,7 @@ export class SftpDestination implements Destination {
     slot.opening ??= (async () => {
       try {
         const client = await connect(this.ep, this.ssh);
+        this.connections++;
         const drop = () => this.drop(slot, client);
         client.on('close', drop);
         client.on('error', drop);
@@ -109,8 +111,8 @@ export class SftpDestination implements Destination {
     if (!st.isDirectory()) throw Object.assign(new Error(`${this.label} is not a folder`), { code: 'ENOTDIR' });
   }
 
-  async size(name: string): Promise<number | null> {
-    const s = await this.sftp(0);
+  async size(name: string, slot = 0): Promise<number | null> {
+    const s = await this.sftp(slot);
     try {
       const st = await this.call<{ size: number }>((cb) => s.stat(this.p(name), cb as never));
       return st.size;
@@ -120,8 +122,8 @@ export class SftpDestination implements Destination {
     }
   }
 
-  async create(name: string): Promise<void> {
-    const s = await this.sftp(0);
+  async create(name: string, slot = 0): Promise<void> {
+    const s = await this.sftp(slot);
     const h = await this.call<Buffer>((cb) => s.open(this.p(name), OPEN_WRITE | OPEN_CREAT, 0o644, cb as never));
     await this.call<void>((cb) => s.close(h, cb as never));
   }
@@ -165,10 +167,19 @@ export class SftpDestination implements Destination {
     }
   }
 
-  private async canExec(): Promise<boolean> {
+  /** The SSH connection of a slot, (re)connecting when needed. */
+  private async client(slotIndex: number): Promise<Client> {
+    const slot = this.slots[slotIndex % this.slots.length];
+    for (let i = 0; i < 2; i++) {
+      await this.sftp(slotIndex);
+      if (slot.client) return slot.client;
+    }
+    throw Object.assign(new Error(`${this.label}: connection lost`), { code: 'ECONNRESET' });
+  }
+
+  private async canExec(slotIndex = 0): Promise<boolean> {
     if (this.execOk !== undefined) return this.execOk;
-    await this.sftp(0);
-    const client = this.slots[0].client!;
+    const client = await this.client(slotIndex);
     // The probe checks the exact features the range hashes use (GNU dd's byte-based skip/count).
     const probe = `printf abcdef | dd iflag=skip_bytes,count_bytes skip=1 count=3 bs=2 status=none 2>/dev/null | sha256sum`;
     const want = crypto.createHash('sha256').update('bcd').digest('hex');
@@ -183,20 +194,20 @@ export class SftpDestination implements Destination {
     return this.execOk;
   }
 
-  async hashFile(name: string): Promise<string> {
-    if (await this.canExec()) {
-      const r = await execCapture(this.slots[0].client!, `sha256sum -b -- ${shellQuote(this.p(name))}`);
+  async hashFile(name: string, slot = 0): Promise<string> {
+    if (await this.canExec(slot)) {
+      const r = await execCapture(await this.client(slot), `sha256sum -b -- ${shellQuote(this.p(name))}`);
       const m = hex64.exec(r.stdout);
       if (r.code !== 0 || !m) throw Object.assign(new Error(`${this.label}: sha256sum of ${name} failed on the server`), { code: 'EREMOTE' });
       return m[0];
     }
-    const size = await this.size(name);
-    return (await this.readBackHashes(name, [[0, size ?? 0]]))[0];
+    const size = await this.size(name, slot);
+    return (await this.readBackHashes(name, [[0, size ?? 0]], slot))[0];
   }
 
-  async hashRanges(name: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<string[]> {
+  async hashRanges(name: string, ranges: ReadonlyArray<readonly [number, number]>, slot = 0): Promise<string[]> {
     if (ranges.length === 0) return [];
-    if (!(await this.canExec())) return this.readBackHashes(name, ranges);
+    if (!(await this.canExec(slot))) return this.readBackHashes(name, ranges, slot);
     const out: string[] = [];
     const file = shellQuote(this.p(name));
     for (let i = 0; i < ranges.length; i += 64) {
@@ -204,7 +215,7 @@ export class SftpDestination implements Destination {
       const cmd = batch
         .map(([o, n]) => `dd if=${file} iflag=skip_bytes,count_bytes skip=${o} count=${n} bs=1M status=none 2>/dev/null | sha256sum`)
         .join('; ');
-      const r = await execCapture(this.slots[0].client!, cmd);
+      const r = await execCapture(await this.client(slot), cmd);
       const lines = r.stdout.split('\n').filter((l) => l !== '');
       if (lines.length !== batch.length || !lines.every((l) => hex64.test(l)))
         throw Object.assign(new Error(`${this.label}: range hashes of ${name} failed on the server`), { code: 'EREMOTE' });
@@ -213,8 +224,8 @@ export class SftpDestination implements Destination {
     return out;
   }
 
-  private async readBackHashes(name: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<string[]> {
-    const s = await this.sftp(0);
+  private async readBackHashes(name: string, ranges: ReadonlyArray<readonly [number, number]>, slot = 0): Promise<string[]> {
+    const s = await this.sftp(slot);
     const h = await this.call<Buffer>((cb) => s.open(this.p(name), OPEN_READ, cb as never));
     try {
       const out: string[] = [];
@@ -253,8 +264,8 @@ export class SftpDestination implements Destination {
     return buf.subarray(0, got);
   }
 
-  async rename(from: string, to: string): Promise<void> {
-    const s = await this.sftp(0);
+  async rename(from: string, to: string, slot = 0): Promise<void> {
+    const s = await this.sftp(slot);
     // posix-rename@openssh.com replaces the target atomically; plain SFTP rename refuses an existing target.
     await this.call<void>((cb) => s.ext_openssh_rename(this.p(from), this.p(to), cb as never)).catch(async (e: Error) => {
       if (!/not supported|unsupported/i.test(e.message)) throw e;
@@ -262,8 +273,8 @@ export class SftpDestination implements Destination {
     });
   }
 
-  async remove(name: string): Promise<void> {
-    const s = await this.sftp(0);
+  async remove(name: string, slot = 0): Promise<void> {
+    const s = await this.sftp(slot);
     await this.call<void>((cb) => s.unlink(this.p(name), cb as never)).catch((e: { code?: number }) => {
       if (e.code !== 2) throw e;
     });

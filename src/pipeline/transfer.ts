@@ -72,6 +72,8 @@ export interface SendReport {
   /** Parts found damaged at the destination and sent again. */
   partsRepaired: number;
   retries: number;
+  /** SSH connections opened (more than --parallel means some were reopened). */
+  connections: number;
   seconds: number;
 }
 
@@ -246,6 +248,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     partsReused: 0,
     partsRepaired: 0,
     retries: 0,
+    connections: 0,
     seconds: 0,
   };
   const progress: Progress = { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: unique.length, bytesSent: 0 };
@@ -304,7 +307,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
       journal.append({ e: 'reset', src, run });
       state.delete(src);
       s = st(src);
-      await dest.remove(tmp);
+      await onStream(`${name} clean-up`, (slot) => dest.remove(tmp, slot));
     }
     if (!s.file) {
       const h = await hashSource(src, fst.size, partSize);
@@ -318,13 +321,19 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     const nParts = info.parts.length;
     if (nParts !== Math.ceil(info.size / ps)) throw new TransferError('JOURNAL_CORRUPT', `${jfile}: the record of ${src} is inconsistent; delete the journal to start over`);
     const ranges = info.parts.map((_, i) => [i * ps, Math.min(ps, info.size - i * ps)] as const);
+    /** A source rewritten while it is sent: its parts no longer fit the hashes taken first. */
+    const checkSource = () => {
+      const now = fs.statSync(src);
+      if (now.size !== info.size || now.mtimeMs !== info.mtimeMs)
+        throw new TransferError('SOURCE_CHANGED', `${src} changed while it was sent; run the command again to send the new content`);
+    };
     const fr: FileReport = { source: src, dest: name, bytes: info.size, sha256: info.sha256, status: 'sent', partsSent: 0, partsReused: 0 };
     const sentBefore = report.partsSent;
 
     if (s.done === info.sha256) {
-      const size = await dest.size(name);
+      const size = await onStream(`${name} stat`, (slot) => dest.size(name, slot));
       let ok = size === info.size;
-      if (ok && o.reverify) ok = (await dest.hashFile(name)) === info.sha256;
+      if (ok && o.reverify) ok = (await onStream(`${name} sha256`, (slot) => dest.hashFile(name, slot))) === info.sha256;
       if (ok) {
         fr.status = 'skipped';
         progress.bytesDone += info.size;
@@ -335,7 +344,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
       s.done = undefined;
       if (size === info.size) {
         // Same size: move it back under the temporary name and re-send only the parts whose hash differs.
-        await dest.rename(name, tmp);
+        await onStream(`${name} rename`, (slot) => dest.rename(name, tmp, slot));
         for (let i = 0; i < nParts; i++) s.sent.add(i);
       } else {
         s.sent.clear();
@@ -343,17 +352,17 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     }
 
     // The temporary file: a missing one means nothing there counts; a longer one is not ours.
-    const tsize = await dest.size(tmp);
+    const tsize = await onStream(`${name} stat`, (slot) => dest.size(tmp, slot));
     if (tsize === null || tsize > info.size) {
-      if (tsize !== null) await dest.remove(tmp);
+      if (tsize !== null) await onStream(`${name} clean-up`, (slot) => dest.remove(tmp, slot));
       s.sent.clear();
-      await dest.create(tmp);
+      await onStream(`${name} create`, (slot) => dest.create(tmp, slot));
     }
 
     // Parts written before: check them where they are, keep those that match.
     const toCheck = [...s.sent].filter((i) => i < nParts).sort((a, b) => a - b);
     if (toCheck.length > 0) {
-      const got = await onStream(`${name} range hashes`, () => dest.hashRanges(tmp, toCheck.map((i) => ranges[i])));
+      const got = await onStream(`${name} range hashes`, (slot) => dest.hashRanges(tmp, toCheck.map((i) => ranges[i]), slot));
       toCheck.forEach((i, k) => {
         if (got[k] === info.parts[i]) {
           fr.partsReused++;
@@ -374,13 +383,14 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
       for (let round = 0; ; round++) {
         const missing = Array.from({ length: nParts }, (_, i) => i).filter((i) => !s.sent.has(i));
         await Promise.all(missing.map((i) => sendPart(src, fh, tmp, i, info.size, ps)));
-        await dest.finish(tmp);
-        const whole = await onStream(`${name} sha256`, () => dest.hashFile(tmp));
+        await onStream(`${name} flush`, () => dest.finish(tmp));
+        const whole = await onStream(`${name} sha256`, (slot) => dest.hashFile(tmp, slot));
         if (whole === info.sha256) break;
+        checkSource();
         if (round >= retries)
           throw new TransferError('VERIFY_FAILED', `${name}: the destination's sha256 still differs from the source after ${round + 1} attempts`);
         // Find the damaged parts and send them again.
-        const got = await onStream(`${name} range hashes`, () => dest.hashRanges(tmp, ranges));
+        const got = await onStream(`${name} range hashes`, (slot) => dest.hashRanges(tmp, ranges, slot));
         let bad = 0;
         for (let i = 0; i < nParts; i++) {
           if (got[i] !== info.parts[i]) {
@@ -394,8 +404,8 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
         log(`${name}: sha256 at the destination differs; ${bad} damaged part(s) sent again`);
         if (bad === 0) {
           // Every part matches but the whole does not: extra bytes at the end. Start the file over.
-          await dest.remove(tmp);
-          await dest.create(tmp);
+          await onStream(`${name} clean-up`, (slot) => dest.remove(tmp, slot));
+          await onStream(`${name} create`, (slot) => dest.create(tmp, slot));
           s.sent.clear();
           progress.bytesDone -= info.size;
         }
@@ -403,7 +413,16 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     } finally {
       await fh.close();
     }
-    await onStream(`${name} rename`, () => dest.rename(tmp, name));
+    checkSource();
+    await onStream(`${name} rename`, async (slot) => {
+      try {
+        await dest.rename(tmp, name, slot);
+      } catch (e) {
+        // The rename may have happened and only its answer been lost with the connection: check before failing.
+        if ((await dest.size(tmp, slot)) === null && (await dest.size(name, slot)) === info.size && (await dest.hashFile(name, slot)) === info.sha256) return;
+        throw e;
+      }
+    });
     journal.append({ e: 'done', src, sha256: info.sha256, run });
     s.done = info.sha256;
     fr.partsSent = report.partsSent - sentBefore;
@@ -427,6 +446,7 @@ export async function sendFiles(sources: readonly string[], target: Target, o: S
     report.files = unique.map((f) => results.get(f)!);
   } finally {
     report.verifyMethod = dest.verifyMethod;
+    report.connections = dest.connections ?? 0;
     journal.close();
     if (!o.destination) await dest.close();
     report.seconds = (Date.now() - t0) / 1000;

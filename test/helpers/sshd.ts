@@ -19,6 +19,8 @@ export interface Sshd {
   knownHosts: string;
   /** sftp://user@127.0.0.1:port + absolute dir */
   url(dir: string): string;
+  /** SIGKILLs the server's per-connection processes (children of our listener): every session drops. */
+  dropConnections(): number;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,25 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
       dir,
       identity,
       knownHosts,
+      dropConnections: () => {
+        // The whole tree under our listener: privilege-separated monitors and their session processes.
+        const pids: number[] = [];
+        const queue = [child.pid!];
+        while (queue.length > 0) {
+          const r = spawnSync('pgrep', ['-P', String(queue.shift())], { encoding: 'utf8' });
+          const kids = r.stdout.split('\n').filter((x) => /^\d+$/.test(x)).map(Number);
+          pids.push(...kids);
+          queue.push(...kids);
+        }
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        return pids.length;
+      },
       url: (d: string) => `sftp://${user}@127.0.0.1:${port}${d.startsWith('/') ? '' : '/'}${d}`,
       stop: () =>
         new Promise<void>((resolve) => {
