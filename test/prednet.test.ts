@@ -8,6 +8,7 @@ import { defaultArch, weightCount } from '../src/prednet/config';
 import { loadModel, saveModel } from '../src/prednet/modelfile';
 import { train, TrainSource } from '../src/prednet/train';
 import { TezipError } from '../src/errors';
+import { ROOT, tezip } from './helpers/cli';
 
 /** Bright squares moving over a grey background on 16×16 frames, bouncing off the walls. */
 export function movingSquares(T: number, H = 16, W = 16, seqLen = 8): Uint8Array {
@@ -110,5 +111,14 @@ describe('prednet (TypeScript, tfjs)', function () {
     await assert.rejects(train(src, { crop: 6 }), /multiple of 4/);
     await assert.rejects(train({ ...src, shape: [96, 16] }), RangeError);
     await assert.rejects(train(src, { nt: 9 }), /No sequence of 9 frames/);
+  });
+
+  it('tezip train reads a folder of PNG frames (the same readers as compress)', function () {
+    this.timeout(120000);
+    const out = path.join(tmp(), 'm');
+    const r = tezip(['train', path.join(ROOT, 'samples', 'png_small'), '-o', out, '--steps', '2', '--stack', '1,4', '--nt', '4', '--batch', '1', '--crop', '16']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = loadModel(out);
+    assert.equal(weightCount(m.manifest.architecture), m.weights.length);
   });
 });

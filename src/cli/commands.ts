@@ -97,7 +97,7 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'train',
-    usage: 'tezip train DATA(.raw|.json|.tez|dataset folder)... -o models/NAME [options]',
+    usage: 'tezip train DATA(.raw|.json|image folder|.tif|file.h5:/path|.tez|dataset folder)... -o models/NAME [options]',
     summary: 'train a PredNet frame predictor (TensorFlow.js) and write models/NAME (manifest.json + weights.bin)',
     options: [
       { name: 'output', short: 'o', type: 'string', arg: 'DIR', help: 'model folder to write (checkpoints go in DIR/checkpoint)' },

@@ -1,4 +1,5 @@
-// `tezip train DATA... -o models/NAME`: trains a PredNet on raw+json arrays or .tez files and writes the model
+// `tezip train DATA... -o models/NAME`: trains a PredNet on raw+json arrays, image folders, TIFF stacks, HDF5
+// datasets or .tez files and writes the model
 // folder (manifest.json + weights.bin). TensorFlow.js is loaded only here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +39,17 @@ async function loadSource(file: string, frames: [number, number] | undefined, se
     const dec = await lib.decompress(readTez(file));
     return { name: path.basename(file), data: dec.data as ArrayLike<number>, shape: Array.from(dec.shape), dtype: String(dec.dtype), frames, sequenceLength: seqLen };
   }
+  // Image folders, TIFF stacks and HDF5 datasets go through the same readers as `tezip compress`.
+  const io: typeof import('../io/open-input.js') = require('../io/open-input.js');
+  if (io.inputKind(file) !== 'raw') {
+    const src = await io.openInput(file);
+    try {
+      const data = await src.read(0, src.shape[0]);
+      return { name: path.basename(file), data, shape: src.shape, dtype: src.dtype, frames, sequenceLength: seqLen };
+    } finally {
+      await src.close();
+    }
+  }
   const r = readRaw(file);
   const fps = r.meta.frames_per_sequence;
   const sidecarSeq = typeof fps === 'number' && Number.isInteger(fps) && fps > 0 ? fps : undefined;
@@ -51,7 +63,7 @@ function duration(s: number): string {
 }
 
 export async function run(positionals: string[], opts: Opts): Promise<number> {
-  if (positionals.length === 0) throw new UsageError('train needs at least one input (NAME.raw/.json or .tez)');
+  if (positionals.length === 0) throw new UsageError('train needs at least one input (NAME.raw/.json, an image folder, a TIFF stack, file.h5:/path or .tez)');
   const output = opts.output as string | undefined;
   if (!output) throw new UsageError('train needs -o models/NAME');
   const frames = parseFrames(opts.frames);
