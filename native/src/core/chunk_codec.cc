@@ -588,12 +588,29 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
     preds = {prm.predictor};
   }
 
-  // Measure every (quantizer, predictor) on a sample of leading frames (all frames at level 2).
+  // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2).
   size_t sampleFrames = frames;
   const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 18;
   if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
   // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
   const T* sample = x + (frames - sampleFrames) / 2 * fl;
+  // Large frames: a band of rows from the middle of each sampled frame (the temporal predictors still see
+  // the same rows one frame back), so the sample stays near the target instead of three whole frames.
+  Geometry gs = g;
+  std::vector<T> band;
+  if (sampleFrames * fl > 2 * sampleTarget && g.rows > 8) {
+    gs.rows = std::max<size_t>(4, sampleTarget / (sampleFrames * g.rowLen));
+    if (gs.rows < g.rows) {
+      const size_t y0 = (g.rows - gs.rows) / 2, bl = gs.frameLen();
+      band.resize(sampleFrames * bl);
+      for (size_t t = 0; t < sampleFrames; t++)
+        std::memcpy(band.data() + t * bl, sample + t * fl + y0 * g.rowLen, bl * sizeof(T));
+      sample = band.data();
+    } else {
+      gs = g;
+    }
+  }
+  const size_t sampleLen = sampleFrames * gs.frameLen();
   double best = std::numeric_limits<double>::infinity();
   size_t bestQ = 0;
   Predictor bestP = preds[0];
@@ -601,8 +618,8 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
     for (size_t qi = 0; qi < quants.size(); qi++)
       for (Predictor pk : preds) {
         Streams s;
-        encodeStreams(quants[qi], pk, sample, sampleFrames, g, s);
-        const double c = costOf(s, sampleFrames, g);
+        encodeStreams(quants[qi], pk, sample, sampleFrames, gs, s);
+        const double c = costOf(s, sampleFrames, gs);
         if (c < best) {
           best = c;
           bestQ = qi;
@@ -618,9 +635,9 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   // zstd over the raw values: wins on sparse, repetitive frames (long matches across frames), and being
   // lossless it satisfies every bound. Try it when a quick look at the sample says it may pay.
   if (prm.level >= 1) {
-    const size_t sampleBytes = sampleFrames * fl * sizeof(T);
+    const size_t sampleBytes = sampleLen * sizeof(T);
     const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), sampleBytes, 3).size();
-    const double codedSample = std::isfinite(best) ? best / 8.0 : double(out.size()) * sampleFrames / frames;
+    const double codedSample = std::isfinite(best) ? best / 8.0 : double(out.size()) * double(sampleLen) / double(n);
     // zstd -19 is slow (~1 MB/s on dense frames): only where zstd -3 is already far ahead, which is the
     // sparse, repetitive case where -19's long matches pay; a near tie gets the cheap level.
     if (double(z3) < codedSample) {
