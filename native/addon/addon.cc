@@ -17,19 +17,6 @@ namespace {
 
 // ---------- errors ----------
 
-const char* codeName(tezip::ErrorCode code) {
-  switch (code) {
-    case tezip::ErrorCode::InvalidArgument: return "INVALID_ARGUMENT";
-    case tezip::ErrorCode::Corrupt: return "CORRUPT";
-    case tezip::ErrorCode::Truncated: return "TRUNCATED";
-    case tezip::ErrorCode::Unsupported: return "UNSUPPORTED";
-    case tezip::ErrorCode::TooLarge: return "TOO_LARGE";
-    case tezip::ErrorCode::Internal: return "INTERNAL";
-    case tezip::ErrorCode::Model: return "MODEL";
-  }
-  return "INTERNAL";
-}
-
 // A failure captured off the main thread, turned into a JS Error (with .code) back on it.
 struct Failure {
   bool failed = false;
@@ -50,7 +37,7 @@ Failure capture(Fn&& fn) {
   try {
     fn();
   } catch (const tezip::Error& e) {
-    f = {true, codeName(e.code()), e.what()};
+    f = {true, e.codeName(), e.what()};
   } catch (const std::bad_alloc&) {
     f = {true, "TOO_LARGE", "out of memory"};
   } catch (const std::exception& e) {

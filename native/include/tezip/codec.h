@@ -20,6 +20,8 @@ enum class ErrorCode : int {
   TooLarge = 5,         // declared sizes exceed limits
   Internal = 6,
   Model = 7,            // a PredNet chunk without its model, or with another model
+  Checksum = 8,         // a container CRC-32C does not match (tezip/container.h)
+  BadMagic = 9,         // not a .tez file (tezip/container.h)
 };
 
 class Error : public std::runtime_error {

@@ -11,6 +11,8 @@ const char* Error::codeName() const {
     case ErrorCode::TooLarge: return "TOO_LARGE";
     case ErrorCode::Internal: return "INTERNAL";
     case ErrorCode::Model: return "MODEL";
+    case ErrorCode::Checksum: return "CHECKSUM";
+    case ErrorCode::BadMagic: return "BAD_MAGIC";
   }
   return "INTERNAL";
 }
