@@ -328,6 +328,14 @@ void decodeWith(Predictor pk, RansDecoder& dec, BitReader& extras, ByteReader& e
 
 template <class U>
 void fieldEncode(U* k, size_t frames, const Geometry& g, unsigned bits, Predictor pk, Streams& s);
+
+// The grid quantization of a sample, kept while the encoder measures each predictor on it.
+struct GridMemo {
+  bool done = false, fits = false;
+  GridParams gp;
+  std::vector<uint8_t> u;  // the integers, as bytes of the dtype's unsigned type
+  std::vector<uint64_t> escAt;
+};
 template <class U>
 void fieldDecode(RansDecoder& dec, BitReader& extras, size_t frames, const Geometry& g, Predictor pk, U* r);
 
@@ -408,11 +416,28 @@ void fieldDecode(RansDecoder& dec, BitReader& extras, size_t frames, const Geome
 
 // Grid quantizer (quantize/grid.h): false when the grid does not fit the data.
 template <class T>
-bool gridEncode(const T* x, size_t frames, const Geometry& g, double eb, GridParams& gp, Predictor pk, Streams& s) {
+bool gridEncode(const T* x, size_t frames, const Geometry& g, double eb, GridParams& gp, Predictor pk, Streams& s,
+                GridMemo* memo) {
   using U = typename OrderedBits<T>::U;
   const size_t n = frames * g.frameLen();
   std::vector<U> u;
-  if (!gridQuantize(x, n, eb, gp, u, s.escAt)) return false;
+  if (memo && memo->done) {  // the same values under another predictor: the grid is the same
+    if (!memo->fits) return false;
+    gp = memo->gp;
+    s.escAt = memo->escAt;
+    u.resize(n);
+    std::memcpy(u.data(), memo->u.data(), n * sizeof(U));
+  } else {
+    const bool fits = gridQuantize(x, n, eb, gp, u, s.escAt);
+    if (memo) {
+      memo->done = true;
+      memo->fits = fits;
+      memo->gp = gp;
+      memo->escAt = s.escAt;
+      if (fits) memo->u.assign(reinterpret_cast<const uint8_t*>(u.data()), reinterpret_cast<const uint8_t*>(u.data() + n));
+    }
+    if (!fits) return false;
+  }
   for (uint64_t i : s.escAt) {
     const uint8_t* raw = reinterpret_cast<const uint8_t*>(x + i);
     s.esc.insert(s.esc.end(), raw, raw + sizeof(T));
@@ -522,12 +547,13 @@ struct QuantChoice {
 
 // False when the quantizer does not fit the data (the grid's spread); the caller then uses another.
 template <class T>
-bool encodeStreams(QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s) {
+bool encodeStreams(QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s,
+                   GridMemo* memo = nullptr) {
   switch (qc.id) {
     case kQGrid:
       if constexpr (std::is_floating_point<T>::value) {
         if (pk == Predictor::PredNet) return false;  // the grid is coded by finite differences only
-        return gridEncode(x, frames, g, qc.eb, qc.grid, pk, s);
+        return gridEncode(x, frames, g, qc.eb, qc.grid, pk, s, memo);
       }
       break;
     case kQLossless:
@@ -771,11 +797,12 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   size_t bestQ = 0;
   Predictor bestP = preds[0];
   if (quants.size() * preds.size() > 1 && !(prm.level == 0 && quants.size() == 1)) {
-    for (size_t qi = 0; qi < quants.size(); qi++)
+    for (size_t qi = 0; qi < quants.size(); qi++) {
+      GridMemo memo;
       for (Predictor pk : preds) {
         Streams s;
         QuantChoice q = quants[qi];
-        if (!encodeStreams(q, pk, sample, sampleFrames, gs, s)) continue;
+        if (!encodeStreams(q, pk, sample, sampleFrames, gs, s, &memo)) continue;
         const double c = costOf(s, sampleFrames, gs);
         if (c < best) {
           best = c;
@@ -783,6 +810,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
           bestP = pk;
         }
       }
+    }
   } else if (prm.level == 0 && prm.predictor == Predictor::Auto) {
     bestP = frames > 1 ? Predictor::Lorenzo3D : Predictor::Lorenzo2D;
   }
