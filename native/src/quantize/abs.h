@@ -59,7 +59,8 @@ struct AbsFloatQuantizer {
     p = safe(p);
     const double q = (double(x) - p) * inv;
     if (std::isfinite(q) && std::fabs(q) < 4.0e15) {
-      const int64_t code = std::llround(q);
+      // nearest code, inline (llround is a libm call); a rare off-by-one at a tie is caught by the check below
+      const int64_t code = int64_t(q + std::copysign(0.5, q));
       const T r = T(p + double(code) * bin);
       if (std::isfinite(r) && std::fabs(double(r) - double(x)) <= eb) {
         recon = double(r);

@@ -51,9 +51,21 @@ LosslessParams losslessParams(const T* x, size_t n) {
     mn = q < mn ? q : mn;
     mx = q > mx ? q : mx;
   }
-  uint64_t g = 0;
-  for (size_t i = 0; i < n && g != 1; i++) g = std::gcd(g, OrderedBits<T>::to(x[i]) - mn);
-  if (g == 0) g = 1;
+  // gcd of all q − mn: its power of two from the OR of the differences (one cheap pass), the odd part by
+  // Euclid only for values it does not already divide (on real data the odd part falls to 1 within a few
+  // values, and a power-of-two grid such as GRIB's never needs a division).
+  uint64_t any = 0;
+  for (size_t i = 0; i < n; i++) any |= OrderedBits<T>::to(x[i]) - mn;
+  uint64_t g = 1;
+  if (any) {
+    const unsigned tz = unsigned(__builtin_ctzll(any));
+    uint64_t odd = 0;
+    for (size_t i = 0; i < n && odd != 1; i++) {
+      const uint64_t d = (OrderedBits<T>::to(x[i]) - mn) >> tz;
+      if (odd == 0 || d % odd != 0) odd = std::gcd(odd, d);
+    }
+    g = (odd ? odd : 1) << tz;
+  }
   const uint64_t k = (mx - mn) / g;
   p.minQ = mn;
   p.step = g;
