@@ -763,7 +763,8 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
 
   // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2).
   size_t sampleFrames = frames;
-  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 18;
+  // (at most a sixth of the chunk, so that measuring four predictors costs less than coding it once)
+  const size_t sampleTarget = prm.level >= 2 ? n : std::min(size_t(1) << 18, n / 6);
   if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
   // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
   const T* sample = x + (frames - sampleFrames) / 2 * fl;
