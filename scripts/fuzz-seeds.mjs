@@ -158,7 +158,7 @@ function prednetSeeds(dir) {
 
 export function writeSeeds(outDir) {
   const dirs = {};
-  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'roundtrip', 'prednet_model']) {
+  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'roundtrip', 'container_reader', 'json', 'prednet_model']) {
     dirs[t] = path.join(outDir, t);
     fs.mkdirSync(dirs[t], { recursive: true });
   }
@@ -184,7 +184,9 @@ export function writeSeeds(outDir) {
       const tez = Buffer.from(tezip.compressSync({ data: inp.data, shape: inp.shape, dtype: inp.dtype }, v));
       const base = `${inp.name}_${vi}`;
       fs.writeFileSync(path.join(dirs.container, `${base}.tez`), tez);
+      fs.writeFileSync(path.join(dirs.container_reader, `${base}.tez`), tez);
       const layout = tezip.container.openContainer(tez, 2 ** 40);
+      fs.writeFileSync(path.join(dirs.json, `${base}_meta.json`), JSON.stringify(layout.header.metadata));
       layout.entries.forEach((e, i) => {
         const payload = Buffer.from(tezip.container.chunkPayload(tez, layout, i));
         const [, h, w] = inp.shape;
@@ -205,6 +207,17 @@ export function writeSeeds(outDir) {
       fs.writeFileSync(path.join(dirs.roundtrip, `${inp.name}_m${mode}`), Buffer.concat([sb, ctl, raw.subarray(0, 4096)]));
     }
   }
+  // The C++ reader (fuzz_container_reader) also starts from the golden fixtures; the JSON reader (fuzz_json)
+  // from the sidecars shipped in the repository and a few documents with escapes and nesting.
+  const fixtures = path.join(root, 'test', 'fixtures');
+  for (const f of fs.readdirSync(fixtures)) {
+    if (f.endsWith('.tez')) fs.copyFileSync(path.join(fixtures, f), path.join(dirs.container_reader, `fixture_${f}`));
+    if (f.endsWith('.json')) fs.copyFileSync(path.join(fixtures, f), path.join(dirs.json, `fixture_${f}`));
+  }
+  for (const f of fs.readdirSync(path.join(root, 'samples')))
+    if (f.endsWith('.json')) fs.copyFileSync(path.join(root, 'samples', f), path.join(dirs.json, `sample_${f}`));
+  const docs = ['{"a":"\\u00e9\\ud83d\\ude00\\n\\"","b":[1,-0.5e-3,true,false,null,{}]}', '[[[[[[[[[[]]]]]]]]]]', '"é😀"', '-0', '1E+400'];
+  docs.forEach((d, i) => fs.writeFileSync(path.join(dirs.json, `doc_${i}.json`), d));
   prednetSeeds(dirs.prednet_model);
   return files;
 }

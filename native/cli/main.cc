@@ -40,6 +40,7 @@ constexpr uint64_t kDefaultChunkBytes = 8ull << 20;  // src/codec/options.ts DEF
 constexpr uint64_t kMaxChunkBytes = 1ull << 30;      // MAX_CHUNK_BYTES
 constexpr uint64_t kDefaultMaxBytes = 16ull << 30;   // DEFAULT_MAX_BYTES
 constexpr uint64_t kMaxSafe = (uint64_t(1) << 53) - 1;
+constexpr uint32_t kMaxHeaderBytes = 64u << 20;     // src/container/file.ts MAX_HEADER_BYTES
 
 // Thrown for anything this fast path leaves to Node's CLI.
 struct Decline {
@@ -106,10 +107,9 @@ struct Args {
   std::vector<std::string> positionals;
   std::vector<std::pair<std::string, std::string>> options;  // name → value ("" for flags)
   const std::string* get(const char* name) const {
-    const std::string* v = nullptr;
     for (const auto& o : options)
-      if (o.first == name) v = &o.second;  // the last one wins, as in args.ts
-    return v;
+      if (o.first == name) return &o.second;  // each option at most once (parseArgs)
+    return nullptr;
   }
 };
 
@@ -134,6 +134,8 @@ Args parseArgs(int argc, char** argv, const std::vector<std::string>& valued, co
     } else {
       decline("option " + s);
     }
+    for (const auto& o : a.options)
+      if (o.first == name) decline("option given twice");  // a usage error in args.ts
     if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
       if (hasValue) decline("flag with a value");
       a.options.emplace_back(name, "");
@@ -277,6 +279,11 @@ void rawPaths(const std::string& in, std::string* raw, std::string* json) {
 class OutFile {
  public:
   explicit OutFile(const std::string& path) : path_(path) {
+    // Node's CLI writes a decompressed .raw and its sidecar in place, through a symlink and into the file
+    // itself, and fails on a folder: anything but a plain file (or nothing) is left to it, before a byte is
+    // written, so that a failing second rename cannot leave the first file behind.
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) decline("output is not a plain file");
     tmp_ = dirName(path) + "/." + baseName(path) + "." + std::to_string(getpid()) + ".tmp";
     fd_ = open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd_ < 0) decline("cannot write " + path);
@@ -595,6 +602,10 @@ int decompressCmd(int argc, char** argv) {
   tezip::container::Layout L;
   std::vector<const uint8_t*> payloads;
   try {
+    // src/container/file.ts refuses headers above MAX_HEADER_BYTES (TEZ_TOO_LARGE) before reading them
+    if (in.size >= 14 && (uint32_t(in.data[10]) | uint32_t(in.data[11]) << 8 | uint32_t(in.data[12]) << 16 |
+                          uint32_t(in.data[13]) << 24) > kMaxHeaderBytes)
+      decline("header too large");
     L = tezip::container::readLayout(in.data, in.size, kDefaultMaxBytes);
     if (L.totalFrames == 0) decline("no frames");
     for (size_t i = 0; i < L.entries.size(); i++) {
@@ -615,6 +626,7 @@ int decompressCmd(int argc, char** argv) {
 
   const auto t0 = std::chrono::steady_clock::now();
   OutFile raw(rawPath);
+  OutFile js(jsonPath);
   // Decoded a group of chunks at a time (one per thread), written in order: memory stays at `threads` chunks.
   const size_t n = L.entries.size();
   std::vector<std::vector<uint8_t>> bufs(std::min<size_t>(threads, n));
@@ -649,7 +661,6 @@ int decompressCmd(int argc, char** argv) {
   const std::string sidecar = "{\n \"shape\": " + shape + ",\n \"dtype\": \"" + dt +
                               "\",\n \"byte_order\": \"little\",\n \"order\": \"C\",\n \"bytes\": " + std::to_string(bytes) +
                               ",\n \"source\": " + tezip::json::quote("decompressed from " + base + " by tezip") + "\n}\n";
-  OutFile js(jsonPath);
   js.write(sidecar.data(), sidecar.size());
   raw.commit();
   js.commit();
@@ -659,6 +670,12 @@ int decompressCmd(int argc, char** argv) {
                 baseName(jsonPath).c_str(), (unsigned long long)L.totalFrames, (unsigned long long)L.totalFrames,
                 shapeInline.c_str(), dt, (unsigned long long)bytes);
   return 0;
+}
+
+// TEZIP_DEBUG set to something other than "" (a JavaScript truthy string, as src/cli/main.ts reads it).
+bool debug() {
+  const char* d = std::getenv("TEZIP_DEBUG");
+  return d && *d;
 }
 
 }  // namespace
@@ -677,10 +694,10 @@ int main(int argc, char** argv) {
     if (cmd == "decompress") return decompressCmd(argc, argv);
     decline("command");
   } catch (const Decline& d) {
-    if (std::getenv("TEZIP_DEBUG")) std::fprintf(stderr, "tezip-cli: declined (%s); running Node's CLI\n", d.why.c_str());
+    if (debug()) std::fprintf(stderr, "tezip-cli: declined (%s); running Node's CLI\n", d.why.c_str());
     return kDecline;
   } catch (const std::exception& e) {
-    if (std::getenv("TEZIP_DEBUG")) std::fprintf(stderr, "tezip-cli: declined (%s); running Node's CLI\n", e.what());
+    if (debug()) std::fprintf(stderr, "tezip-cli: declined (%s); running Node's CLI\n", e.what());
     return kDecline;
   }
 }

@@ -80,6 +80,14 @@ export interface BenchResult {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(__dirname, '..', 'cli', 'main.js');
+// tezip rows time the command users run: bin/tezip, which runs the native CLI (build/Release/tezip-cli) for
+// plain raw compress/decompress and Node's CLI otherwise. Spawned directly, as the anchors are; its `node` is
+// the one running the bench. Windows cannot run the sh script: Node's CLI there, as `tezip` does via npm.
+const BIN = path.join(ROOT, 'bin', 'tezip');
+const BIN_ENV = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+function tezipRun(args: string[]): number {
+  return process.platform === 'win32' ? timedRun(process.execPath, [CLI, ...args]) : timedRun(BIN, args, undefined, BIN_ENV);
+}
 
 /** Expands folders into their NAME.json + NAME.raw pairs (sorted), keeps files as they are. */
 export function resolveInputs(inputs: readonly string[]): string[] {
@@ -155,8 +163,8 @@ function tezipSpecs(ds: Dataset, points: Point[], o: BenchOptions): Spec[] {
     const all = [...flags, '--threads', String(threads), ...extra];
     return {
       tool, series, point: pt, args: `tezip compress ${all.join(' ')}`, fedAs: ds.dtype, threads,
-      compress: (i, out) => timedRun(process.execPath, [CLI, 'compress', i, '-o', out, ...all]),
-      decompress: (out, d) => timedRun(process.execPath, [CLI, 'decompress', out, '-o', d]),
+      compress: (i, out) => tezipRun(['compress', i, '-o', out, ...all]),
+      decompress: (out, d) => tezipRun(['decompress', out, '-o', d]),
     };
   };
   const t0 = o.threads[0] ?? 1;
@@ -211,6 +219,7 @@ export function runRow(ds: Dataset, spec: Spec, work: string, quick: boolean): R
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (!fs.existsSync(CLI)) throw new RawInputError('ENOENT', `${CLI} not found; build first (npm run build)`);
+  if (process.platform !== 'win32' && !fs.existsSync(BIN)) throw new RawInputError('ENOENT', `${BIN} not found`);
   const inputs = resolveInputs(o.inputs);
   fs.mkdirSync(o.out, { recursive: true });
   const jsonl = path.join(o.out, 'bench.jsonl');

@@ -43,11 +43,11 @@ export function dpkgVersion(pkg: string): string | null {
  * Runs one whole process and times it (start-up included, as for every tool); stdout optionally into a file.
  * Throws with the tool's last stderr line when it fails.
  */
-export function timedRun(cmd: string, args: string[], stdoutFile?: string): number {
+export function timedRun(cmd: string, args: string[], stdoutFile?: string, env?: NodeJS.ProcessEnv): number {
   const fd = stdoutFile ? fs.openSync(stdoutFile, 'w') : 'ignore';
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: ['ignore', fd, 'pipe'], maxBuffer: 1 << 26 });
+    const r = spawnSync(cmd, args, { stdio: ['ignore', fd, 'pipe'], maxBuffer: 1 << 26, env });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r.error) throw r.error;
     if (r.status !== 0) {

@@ -173,6 +173,9 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
 
 Bounds (compress): none = lossless (bit-exact); --abs E; --rel E; --abs E --rel F (both hold); --pwrel E.
 
+Plain compress of NAME.raw and decompress to OUT.raw run in the native CLI (build/Release/tezip-cli), which
+writes the same bytes and leaves everything else, errors included, to this one; TEZIP_NATIVE_CLI=0 turns it off.
+
 ${EXIT_CODES}
 `;
 }

@@ -178,16 +178,7 @@ inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mp
   for (size_t y = 0; y < g.rows; y++) {
     const size_t base = y * W;
     uint8_t* m = mcur + base;
-    if (y > 0) {
-      const uint8_t* n = m - W;
-      part[0] = uint16_t(3 * n[0] + n[1]);  // at x = 0, N stands in for NW
-      for (size_t x = 1; x + 1 < W; x++) part[x] = uint16_t(2 * n[x] + n[x + 1] + n[x - 1]);
-      part[W - 1] = uint16_t(3 * n[W - 1] + n[W - 2]);  // at the last column, N stands in for NE
-    } else {
-      std::fill(part, part + W, uint16_t(0));
-    }
-    if (mprev)
-      for (size_t x = 0; x < W; x++) part[x] = uint16_t(part[x] + mprev[base + x]);
+    rowContextParts(m, mprev ? mprev + base : nullptr, y, W, part);
     unsigned m2 = 0, m1 = 0;  // magnitudes two back and one back
     for (size_t x = 0; x < 2; x++) {
       const unsigned sym = c.next(kBuckets.b[part[x]]);
@@ -328,6 +319,14 @@ void decodeWith(Predictor pk, RansDecoder& dec, BitReader& extras, ByteReader& e
 
 template <class U>
 void fieldEncode(U* k, size_t frames, const Geometry& g, unsigned bits, Predictor pk, Streams& s);
+
+// The grid quantization of a sample, kept while the encoder measures each predictor on it.
+struct GridMemo {
+  bool done = false, fits = false;
+  GridParams gp;
+  std::vector<uint8_t> u;  // the integers, as bytes of the dtype's unsigned type
+  std::vector<uint64_t> escAt;
+};
 template <class U>
 void fieldDecode(RansDecoder& dec, BitReader& extras, size_t frames, const Geometry& g, Predictor pk, U* r);
 
@@ -408,11 +407,28 @@ void fieldDecode(RansDecoder& dec, BitReader& extras, size_t frames, const Geome
 
 // Grid quantizer (quantize/grid.h): false when the grid does not fit the data.
 template <class T>
-bool gridEncode(const T* x, size_t frames, const Geometry& g, double eb, GridParams& gp, Predictor pk, Streams& s) {
+bool gridEncode(const T* x, size_t frames, const Geometry& g, double eb, GridParams& gp, Predictor pk, Streams& s,
+                GridMemo* memo) {
   using U = typename OrderedBits<T>::U;
   const size_t n = frames * g.frameLen();
   std::vector<U> u;
-  if (!gridQuantize(x, n, eb, gp, u, s.escAt)) return false;
+  if (memo && memo->done) {  // the same values under another predictor: the grid is the same
+    if (!memo->fits) return false;
+    gp = memo->gp;
+    s.escAt = memo->escAt;
+    u.resize(n);
+    std::memcpy(u.data(), memo->u.data(), n * sizeof(U));
+  } else {
+    const bool fits = gridQuantize(x, n, eb, gp, u, s.escAt);
+    if (memo) {
+      memo->done = true;
+      memo->fits = fits;
+      memo->gp = gp;
+      memo->escAt = s.escAt;
+      if (fits) memo->u.assign(reinterpret_cast<const uint8_t*>(u.data()), reinterpret_cast<const uint8_t*>(u.data() + n));
+    }
+    if (!fits) return false;
+  }
   for (uint64_t i : s.escAt) {
     const uint8_t* raw = reinterpret_cast<const uint8_t*>(x + i);
     s.esc.insert(s.esc.end(), raw, raw + sizeof(T));
@@ -522,12 +538,13 @@ struct QuantChoice {
 
 // False when the quantizer does not fit the data (the grid's spread); the caller then uses another.
 template <class T>
-bool encodeStreams(QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s) {
+bool encodeStreams(QuantChoice& qc, Predictor pk, const T* x, size_t frames, const Geometry& g, Streams& s,
+                   GridMemo* memo = nullptr) {
   switch (qc.id) {
     case kQGrid:
       if constexpr (std::is_floating_point<T>::value) {
         if (pk == Predictor::PredNet) return false;  // the grid is coded by finite differences only
-        return gridEncode(x, frames, g, qc.eb, qc.grid, pk, s);
+        return gridEncode(x, frames, g, qc.eb, qc.grid, pk, s, memo);
       }
       break;
     case kQLossless:
@@ -746,7 +763,8 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
 
   // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2).
   size_t sampleFrames = frames;
-  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 18;
+  // (at most a sixth of the chunk, so that measuring four predictors costs less than coding it once)
+  const size_t sampleTarget = prm.level >= 2 ? n : std::min(size_t(1) << 18, n / 6);
   if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
   // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
   const T* sample = x + (frames - sampleFrames) / 2 * fl;
@@ -771,11 +789,12 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   size_t bestQ = 0;
   Predictor bestP = preds[0];
   if (quants.size() * preds.size() > 1 && !(prm.level == 0 && quants.size() == 1)) {
-    for (size_t qi = 0; qi < quants.size(); qi++)
+    for (size_t qi = 0; qi < quants.size(); qi++) {
+      GridMemo memo;
       for (Predictor pk : preds) {
         Streams s;
         QuantChoice q = quants[qi];
-        if (!encodeStreams(q, pk, sample, sampleFrames, gs, s)) continue;
+        if (!encodeStreams(q, pk, sample, sampleFrames, gs, s, &memo)) continue;
         const double c = costOf(s, sampleFrames, gs);
         if (c < best) {
           best = c;
@@ -783,6 +802,7 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
           bestP = pk;
         }
       }
+    }
   } else if (prm.level == 0 && prm.predictor == Predictor::Auto) {
     bestP = frames > 1 ? Predictor::Lorenzo3D : Predictor::Lorenzo2D;
   }

@@ -115,7 +115,8 @@ namespace {
 
 Header readHeader(const uint8_t* b, size_t size) {
   const size_t n = size < 8 ? size : 8;
-  if (std::memcmp(b, kMagic, n) != 0) fail(ErrorCode::BadMagic, "Not a .tez file (bad magic bytes)");
+  // n = 0: b may be null, which memcmp must not see
+  if (n && std::memcmp(b, kMagic, n) != 0) fail(ErrorCode::BadMagic, "Not a .tez file (bad magic bytes)");
   if (size < 8) fail(ErrorCode::Truncated, "File truncated: " + std::to_string(size) + " bytes");
   if (size < 14) fail(ErrorCode::Truncated, "File truncated inside the header");
   if (b[8] > 1) fail(ErrorCode::Unsupported, "Format version " + std::to_string(b[8]) + " is newer than this reader (1.x)");
