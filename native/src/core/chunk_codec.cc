@@ -178,16 +178,7 @@ inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mp
   for (size_t y = 0; y < g.rows; y++) {
     const size_t base = y * W;
     uint8_t* m = mcur + base;
-    if (y > 0) {
-      const uint8_t* n = m - W;
-      part[0] = uint16_t(3 * n[0] + n[1]);  // at x = 0, N stands in for NW
-      for (size_t x = 1; x + 1 < W; x++) part[x] = uint16_t(2 * n[x] + n[x + 1] + n[x - 1]);
-      part[W - 1] = uint16_t(3 * n[W - 1] + n[W - 2]);  // at the last column, N stands in for NE
-    } else {
-      std::fill(part, part + W, uint16_t(0));
-    }
-    if (mprev)
-      for (size_t x = 0; x < W; x++) part[x] = uint16_t(part[x] + mprev[base + x]);
+    rowContextParts(m, mprev ? mprev + base : nullptr, y, W, part);
     unsigned m2 = 0, m1 = 0;  // magnitudes two back and one back
     for (size_t x = 0; x < 2; x++) {
       const unsigned sym = c.next(kBuckets.b[part[x]]);
@@ -772,7 +763,8 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
 
   // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2).
   size_t sampleFrames = frames;
-  const size_t sampleTarget = prm.level >= 2 ? n : size_t(1) << 18;
+  // (at most a sixth of the chunk, so that measuring four predictors costs less than coding it once)
+  const size_t sampleTarget = prm.level >= 2 ? n : std::min(size_t(1) << 18, n / 6);
   if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
   // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
   const T* sample = x + (frames - sampleFrames) / 2 * fl;

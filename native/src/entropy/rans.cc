@@ -50,6 +50,17 @@ void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint
     const uint16_t* tk = tok + t * fl;
     for (size_t j = 0; j < fl; j++) cur[j] = tokMag(tk[j]);
     uint8_t* c = ctx + t * fl;
+    if (g.chans == 1 && g.rowLen >= 4) {  // every magnitude is known here: whole rows at a time
+      const size_t W = g.rowLen;
+      std::vector<uint16_t> part(W);
+      for (size_t y = 0; y < g.rows; y++) {
+        const uint8_t* m = cur + y * W;
+        rowContextParts(m, t ? prev + y * W : nullptr, y, W, part.data());
+        for (size_t x = 2; x < W; x++) part[x] = uint16_t(part[x] + m[x - 2]);
+        for (size_t x = 0; x < W; x++) c[y * W + x] = kBuckets.b[part[x]];
+      }
+      continue;
+    }
     auto put = [c](size_t j, unsigned k) { c[j] = uint8_t(k); };
     forEachFrameContext(cur, t ? prev : nullptr, g, put);
   }

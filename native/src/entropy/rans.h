@@ -97,6 +97,22 @@ __attribute__((always_inline)) inline void forEachFrameContext(const uint8_t* cu
   }
 }
 
+// One-channel rows (width >= 4): the part of every context in row `y` that comes from the row above and the
+// previous frame, 2·N + NE + NW + P with the edge rules of contextOf, for the whole row at once (a loop
+// that vectorises). The context of column x is then kBuckets.b[part[x] + (x >= 2 ? m[x − 2] : 0)].
+inline void rowContextParts(const uint8_t* m, const uint8_t* mprev, size_t y, size_t W, uint16_t* part) {
+  if (y > 0) {
+    const uint8_t* n = m - W;
+    part[0] = uint16_t(3 * n[0] + n[1]);  // at x = 0, N stands in for NW
+    for (size_t x = 1; x + 1 < W; x++) part[x] = uint16_t(2 * n[x] + n[x + 1] + n[x - 1]);
+    part[W - 1] = uint16_t(3 * n[W - 1] + n[W - 2]);  // at the last column, N stands in for NE
+  } else {
+    for (size_t x = 0; x < W; x++) part[x] = 0;
+  }
+  if (mprev)
+    for (size_t x = 0; x < W; x++) part[x] = uint16_t(part[x] + mprev[x]);
+}
+
 // Fills ctx[] for a whole chunk of tokens (frames × frameLen).
 void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx);
 
