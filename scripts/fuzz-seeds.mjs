@@ -80,7 +80,9 @@ function ransSection(p) {
   if (p[1] !== 1) return null;
   const at = { i: 3 };
   const quant = p[at.i++];
-  at.i += { 0: 17, 1: 8, 2: 8, 3: 9 }[quant];
+  const params = { 0: 17, 1: 8, 2: 8, 3: 9, 4: 17 }[quant]; // docs/FORMAT.md "Chunk payload": quantizer parameters
+  if (params === undefined) return null;
+  at.i += params;
   readVarint(p, at); // escapes
   const start = at.i;
   const mask = p[at.i] | (p[at.i + 1] << 8);

@@ -12,6 +12,7 @@
 // included — it declines with exit code 100 before writing anything, and bin/tezip then runs Node's CLI,
 // which does it all and reports errors in one place with one set of messages.
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -681,6 +682,10 @@ bool debug() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The codec allocates and frees chunk-sized buffers several times per chunk: keep them in the heap for
+  // reuse instead of mapping fresh (page-faulting, zeroed) memory each time.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   try {
     if (argc < 2) decline("no command");
     const std::string cmd = argv[1];

@@ -116,8 +116,9 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
   for (unsigned c = 0; c < kContexts; c++)
     for (unsigned s = 0; s < kAlphabet; s++)
       rcp[c][s] = freq[c][s] > 1 ? ~uint64_t(0) / freq[c][s] + 1 : 0;
-  std::vector<uint8_t> rev;
-  rev.reserve(n / 2 + 16);
+  // At most 16 bits per symbol, plus the two final states: written through a pointer, not push_back.
+  std::vector<uint8_t> rev(2 * n + 8);
+  uint8_t* w = rev.data();
   uint32_t x[2] = {kRansL, kRansL};
   for (size_t i = n; i-- > 0;) {
     uint32_t& st = x[i & 1];
@@ -125,15 +126,17 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
     const uint32_t f = freq[c][s];
     const uint64_t xmax = (uint64_t(kRansL >> kScaleBits) << 16) * f;
     if (st >= xmax) {  // emit 16 bits; they are read back as one little-endian word
-      rev.push_back(uint8_t(st >> 8));
-      rev.push_back(uint8_t(st));
+      w[0] = uint8_t(st >> 8);
+      w[1] = uint8_t(st);
+      w += 2;
       st >>= 16;
     }
     const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * rcp[c][s] >> 64) : st;
     st = (q << kScaleBits) + (st - q * f) + start[c][s];
   }
   for (int k = 1; k >= 0; k--)
-    for (int b = 3; b >= 0; b--) rev.push_back(uint8_t(x[k] >> (8 * b)));
+    for (int b = 3; b >= 0; b--) *w++ = uint8_t(x[k] >> (8 * b));
+  rev.resize(size_t(w - rev.data()));
   std::reverse(rev.begin(), rev.end());
   out.varint(rev.size());
   out.bytes(rev.data(), rev.size());

@@ -58,13 +58,17 @@ class BitWriter {
   }
 
  private:
+  // fill_ < 32 on entry, so the accumulator never overflows; whole 32-bit words leave it at once (low byte
+  // first, the order in which the reader takes them).
   void put32(uint32_t bits, unsigned n) {
     acc_ |= uint64_t(bits & (n == 32 ? 0xffffffffu : ((1u << n) - 1))) << fill_;
     fill_ += n;
-    while (fill_ >= 8) {
-      out_.push_back(uint8_t(acc_));
-      acc_ >>= 8;
-      fill_ -= 8;
+    if (fill_ >= 32) {
+      const size_t at = out_.size();
+      out_.resize(at + 4);
+      for (int k = 0; k < 4; k++) out_[at + k] = uint8_t(acc_ >> (8 * k));
+      acc_ >>= 32;
+      fill_ -= 32;
     }
   }
   std::vector<uint8_t> out_;
