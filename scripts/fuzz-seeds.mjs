@@ -2,7 +2,8 @@
 // small synthetic arrays in every dtype × mode × predictor, and pieces cut from samples/. Each .tez file
 // seeds the container fuzzer; its chunk payloads (prefixed with the 5 shape bytes of native/fuzz/
 // fuzz_input.h) seed the chunk decoder, inspectChunk and, cut down to their entropy-coded section, the
-// rANS decoder. Usage: node scripts/fuzz-seeds.mjs OUT_DIR   (needs dist/ and the addon: npm ci)
+// rANS decoder; the PredNet model target gets seeds built from models/moving_mnist.
+// Usage: node scripts/fuzz-seeds.mjs OUT_DIR   (needs dist/ and the addon: npm ci)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -101,9 +102,65 @@ function shapeBytes(dtypeId, frames, h, w, c) {
   return Buffer.from([dtypeId - 1, frames - 1, h - 1, w - 1, c - 1]);
 }
 
+// PredNet model seeds in the layout of native/fuzz/fuzz_prednet_model.cc: the architecture of the shipped
+// models/moving_mnist (and smaller ones), its real weights quantised to int8/64 or cut short as raw float32
+// (tiled by the target to the full count, so that a seed stays under 64 KiB), and a few frames of a moving
+// square. Byte values: dims 1..32 are written as n - 1, odd filters 1,3,5,7 as (k - 1) / 2; reals are
+// indexes into the target's kReals (0: 1, 1: 255, 2: 0, 4: 0.5).
+function prednetSeeds(dir) {
+  const mdir = path.join(root, 'models', 'moving_mnist');
+  const manifest = JSON.parse(fs.readFileSync(path.join(mdir, 'manifest.json'), 'utf8'));
+  const wbin = fs.readFileSync(path.join(mdir, 'weights.bin'));
+  const real = new Float32Array(wbin.buffer.slice(wbin.byteOffset, wbin.byteOffset + wbin.length));
+  const a = manifest.architecture;
+  const norm = manifest.normalization;
+  const realIndex = { 1: 0, 255: 1, 0: 2, 0.5: 4 };
+  const archBytes = (arch) =>
+    arch.stack.flatMap((s, l) => [s - 1, arch.rStack[l] - 1, (arch.ahatFilt[l] - 1) / 2, (arch.rFilt[l] - 1) / 2, ((arch.aFilt[l] ?? 3) - 1) / 2]);
+  const u16 = (n) => [n & 255, n >> 8];
+  const frames = (T, H, W, C, dtypeBytes) => {
+    const out = [];
+    for (let t = 0; t < T; t++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++)
+          for (let c = 0; c < C; c++) {
+            const on = Math.abs(x - 3 - t) < 3 && Math.abs(y - 4 - t) < 3;
+            for (let b = 0; b < dtypeBytes; b++) out.push(b === 0 ? (on ? 200 + c : 10) : 0);
+          }
+    return out;
+  };
+  const seed = (name, { flags = 0, arch, delta = 0, reals, fr, weights, T, H, W, dtypeBytes = 1, damages = [] }) => {
+    const data = frames(T, H, W, arch.stack[0], dtypeBytes);
+    const bytes = [
+      flags, arch.stack.length, delta, ...archBytes(arch), ...reals,
+      ...fr, ...u16(weights.length), ...weights, ...u16(data.length), ...data, ...damages,
+    ];
+    fs.writeFileSync(path.join(dir, name), Buffer.from(bytes));
+  };
+  const int8 = (n) => Array.from(real.subarray(0, n), (w) => Math.max(-128, Math.min(127, Math.round(w * 64))) & 255);
+  const f32 = (n) => [...Buffer.from(real.buffer, 0, n * 4)];
+  const shippedReals = [realIndex[a.pixelMax], realIndex[norm.min], realIndex[norm.max]];
+  // frames: dtype (0: uint8, 1: uint16, 4: float32), count-1, height-1, width-1, mode (+16*level), bound, window, warmup, MSE index
+  // (the shipped architecture on frames of at most 8x8: the target skips steps above 2 M multiply-adds)
+  seed('moving_mnist_lossless', { arch: a, reals: shippedReals, fr: [0, 3, 7, 7, 0, 0x73, 0, 1, 0], weights: int8(30000), T: 4, H: 8, W: 8 });
+  seed('moving_mnist_abs_window', { arch: a, reals: shippedReals, fr: [0, 3, 5, 7, 1, 0x93, 2, 1, 0], weights: int8(20000), T: 4, H: 6, W: 8 });
+  seed('moving_mnist_f32_pwrel', { flags: 1, arch: a, reals: shippedReals, fr: [4, 2, 7, 7, 2, 0x35, 0, 0, 4], weights: f32(8000), T: 3, H: 8, W: 8, dtypeBytes: 4 });
+  const small = { stack: [1, 4], rStack: [1, 4], aFilt: [3], ahatFilt: [3, 3], rFilt: [3, 3], pixelMax: 1 };
+  seed('small_mse_damaged', {
+    flags: 16, arch: small, reals: [0, 2, 1], fr: [1, 3, 9, 9, 1, 0x55, 0, 2, 3], weights: int8(600), T: 4, H: 10, W: 10, dtypeBytes: 2,
+    damages: [0x30, 0, 0x40, 0x50, 0, 0x08, 0x20, 0, 0],
+  });
+  const one = { stack: [1], rStack: [2], aFilt: [], ahatFilt: [5], rFilt: [1], pixelMax: 1 };
+  seed('one_layer', { arch: one, reals: [0, 2, 0], fr: [0, 1, 4, 4, 0, 0x10, 0, 0, 0], weights: int8(64), T: 2, H: 5, W: 5 });
+  const rgb = { stack: [3, 2, 2], rStack: [2, 2, 2], aFilt: [1, 3], ahatFilt: [3, 1, 1], rFilt: [3, 3, 1], pixelMax: 1 };
+  seed('three_channels', { arch: rgb, reals: [0, 2, 1], fr: [0, 1, 6, 6, 1, 0x40, 1, 0, 0], weights: int8(500), T: 2, H: 7, W: 7 });
+  seed('refused_short_list', { flags: 4, delta: 0x81, arch: small, reals: [0, 2, 1], fr: [0, 0, 3, 3, 0, 0, 0, 0, 0], weights: int8(64), T: 1, H: 4, W: 4 });
+  seed('refused_nan_norm', { arch: small, reals: [0, 12, 1], fr: [0, 0, 3, 3, 0, 0, 0, 0, 0], weights: int8(64), T: 1, H: 4, W: 4 });
+}
+
 export function writeSeeds(outDir) {
   const dirs = {};
-  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'roundtrip', 'container_reader', 'json']) {
+  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'roundtrip', 'container_reader', 'json', 'prednet_model']) {
     dirs[t] = path.join(outDir, t);
     fs.mkdirSync(dirs[t], { recursive: true });
   }
@@ -163,6 +220,7 @@ export function writeSeeds(outDir) {
     if (f.endsWith('.json')) fs.copyFileSync(path.join(root, 'samples', f), path.join(dirs.json, `sample_${f}`));
   const docs = ['{"a":"\\u00e9\\ud83d\\ude00\\n\\"","b":[1,-0.5e-3,true,false,null,{}]}', '[[[[[[[[[[]]]]]]]]]]', '"é😀"', '-0', '1E+400'];
   docs.forEach((d, i) => fs.writeFileSync(path.join(dirs.json, `doc_${i}.json`), d));
+  prednetSeeds(dirs.prednet_model);
   return files;
 }
 

@@ -18,7 +18,7 @@ cmake -S . -B "$B/native" -DTEZIP_TESTS=ON -DTEZIP_SANITIZE=ON -DCMAKE_BUILD_TYP
 cmake --build "$B/native" -j 2 > "$B/build.log" || { cat "$B/build.log"; exit 1; }
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir "$B/native" --output-on-failure 2>&1 | tee -a "$LOG"
+  ctest --test-dir "$B/native" --output-on-failure --timeout 1800 2>&1 | tee -a "$LOG"
 
 echo "== sanitize: addon (ASan+UBSan) and the mocha suite against it"
 npx cmake-js compile --out "$B/addon" --CDTEZIP_SANITIZE=ON > "$B/addon-build.log" 2>&1 || { cat "$B/addon-build.log"; exit 1; }
@@ -29,9 +29,12 @@ ASAN_RT=$(ldd "$ADDON" | awk '/libasan/ {print $3}')
 UBSAN_RT=$(ldd "$ADDON" | awk '/libubsan/ {print $3}')
 [ -n "$ASAN_RT" ] || { echo "sanitize: the addon is not linked against a shared ASan runtime" >&2; exit 1; }
 npm run build:ts > "$B/tsc.log" 2>&1 || { cat "$B/tsc.log"; exit 1; }
+# Children inherit this environment: node children (the tezip CLI) so run the sanitized addon too, while the
+# tests start system programs (sshd, ssh-keygen, pgrep) without the preload (test/helpers/tool-env.ts).
+# The outer timeout is a last resort: a test that blocks the event loop would stop mocha's own timeouts.
 TEZIP_ADDON="$ADDON" LD_PRELOAD="$ASAN_RT${UBSAN_RT:+ $UBSAN_RT}" \
 ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  npx mocha 2>&1 | tee -a "$LOG"
+  timeout --kill-after=60 "${TEZIP_SANITIZE_MOCHA_TIMEOUT:-7200}" npx mocha 2>&1 | tee -a "$LOG"
 
 if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer" "$LOG"; then
   echo "sanitize: sanitizer reports found (see $LOG)" >&2

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Sshd, knownHostsLine, makeKeyPair, sshdMissing, startSshd } from './helpers/sshd';
+import { TOOL_TIMEOUT_MS, toolEnv } from './helpers/tool-env';
 import { assertOneLineError, readJsonl, sleep, tezip, tezipAsync } from './helpers/cli';
 import { parseTarget } from '../src/pipeline/target';
 import { sendFiles, tempName } from '../src/pipeline/transfer';
@@ -232,7 +233,7 @@ describe('pipeline: send over SFTP to a real sshd', function () {
     fs.writeFileSync(file, 'x');
     const key = path.join(work, 'enc_key');
     const pass = 'pass-phrase-Zq81';
-    const g = require('node:child_process').spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-f', key]);
+    const g = require('node:child_process').spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-f', key], { env: toolEnv(), timeout: TOOL_TIMEOUT_MS });
     assert.equal(g.status, 0);
     const secret = fs.readFileSync(key, 'utf8');
     const base = ['send', file, '--to', sshd.url(path.join(work, 'dest')), '--known-hosts', sshd.knownHosts, '-i', key, '--state', path.join(work, 'state')];

@@ -305,6 +305,9 @@ class OutFile {
       n -= size_t(w);
     }
   }
+  void patch(off_t at, const void* p, size_t n) {
+    if (pwrite(fd_, p, n, at) != ssize_t(n)) decline("write failed");
+  }
   void commit() {
     const int fd = fd_;
     fd_ = -1;
@@ -494,35 +497,7 @@ int compressCmd(int argc, char** argv) {
   p.predictor = predictor;
   p.level = level;
 
-  std::vector<std::vector<uint8_t>> payloads(chunks);
-  std::vector<double> lo(chunks, NAN), hi(chunks, NAN);
   const bool needRange = mode == 2 || mode == 3;
-  try {
-    parallel(chunks, threads, [&](size_t i) {
-      const uint64_t first = i * nominal, count = std::min<uint64_t>(nominal, frames - first);
-      const uint8_t* data = in.data + first * frameBytes;
-      tezip::EncodeParams q = p;
-      q.shape.frames = uint32_t(count);
-      if (!needRange) {
-        double l, h;
-        if (tezip::valueRange(data, dtype, count * frameLen, &l, &h)) lo[i] = l, hi[i] = h;
-      }
-      payloads[i] = tezip::encodeChunk(data, q);
-      if (payloads[i].size() > 0xFFFFFFFFu) decline("chunk too large");
-    });
-  } catch (const tezip::Error& e) {
-    decline(e.what());
-  } catch (const std::bad_alloc&) {
-    decline("out of memory");
-  }
-  if (!needRange) {
-    for (size_t i = 0; i < chunks; i++) {
-      if (std::isnan(lo[i])) continue;
-      mn = std::isnan(mn) ? lo[i] : jsMin(mn, lo[i]);
-      mx = std::isnan(mx) ? hi[i] : jsMax(mx, hi[i]);
-    }
-  }
-
   tezip::container::Header h;
   h.dtype = dtype;
   h.mode = mode;
@@ -536,31 +511,67 @@ int compressCmd(int argc, char** argv) {
   h.rel = rel;
   h.pwrel = pwrel;
   h.effectiveAbs = mode == 4 ? 0 : effectiveAbs;
-  h.min = mn;
+  h.min = mn;  // lossless, abs, pwrel: NaN until the chunks' ranges are in; the header is rewritten then
   h.max = mx;
   h.chunkFrames = uint32_t(nominal);
   h.metadata = "{\"source\":{\"format\":\"raw\",\"file\":" + tezip::json::quote(name) + "}}";
   OutFile out(output);
   const std::vector<uint8_t> header = tezip::container::writeHeader(h);
   out.write(header.data(), header.size());
+  // A group of chunks at a time (one per thread), written in order: memory stays at `threads` payloads
+  // however long the input.
   std::vector<tezip::container::IndexEntry> entries(chunks);
   uint64_t offset = header.size();
-  for (size_t i = 0; i < chunks; i++) {
-    const uint64_t first = i * nominal, count = std::min<uint64_t>(nominal, frames - first);
-    uint8_t rec[tezip::container::kRecordBytes];
-    const uint32_t len = uint32_t(payloads[i].size());
-    tezip::container::writeRecord(rec, uint32_t(i), first, uint32_t(count), payloads[i].data(), len);
-    out.write(rec, sizeof rec);
-    out.write(payloads[i].data(), len);
-    entries[i] = {offset, first, uint32_t(count), len};
-    offset += sizeof rec + len;
-    std::vector<uint8_t>().swap(payloads[i]);
+  std::vector<std::vector<uint8_t>> payloads(std::min<size_t>(threads, chunks));
+  std::vector<double> lo(payloads.size()), hi(payloads.size());
+  try {
+    for (size_t g = 0; g < chunks; g += payloads.size()) {
+      const size_t k = std::min(payloads.size(), chunks - g);
+      parallel(k, threads, [&](size_t j) {
+        const uint64_t first = (g + j) * nominal, count = std::min<uint64_t>(nominal, frames - first);
+        const uint8_t* data = in.data + first * frameBytes;
+        tezip::EncodeParams q = p;
+        q.shape.frames = uint32_t(count);
+        lo[j] = hi[j] = NAN;
+        if (!needRange) {
+          double l, u;
+          if (tezip::valueRange(data, dtype, count * frameLen, &l, &u)) lo[j] = l, hi[j] = u;
+        }
+        payloads[j] = tezip::encodeChunk(data, q);
+        if (payloads[j].size() > 0xFFFFFFFFu) decline("chunk too large");
+      });
+      for (size_t j = 0; j < k; j++) {
+        const size_t i = g + j;
+        const uint64_t first = i * nominal, count = std::min<uint64_t>(nominal, frames - first);
+        uint8_t rec[tezip::container::kRecordBytes];
+        const uint32_t len = uint32_t(payloads[j].size());
+        tezip::container::writeRecord(rec, uint32_t(i), first, uint32_t(count), payloads[j].data(), len);
+        out.write(rec, sizeof rec);
+        out.write(payloads[j].data(), len);
+        entries[i] = {offset, first, uint32_t(count), len};
+        offset += sizeof rec + len;
+        if (!needRange && !std::isnan(lo[j])) {
+          mn = std::isnan(mn) ? lo[j] : jsMin(mn, lo[j]);
+          mx = std::isnan(mx) ? hi[j] : jsMax(mx, hi[j]);
+        }
+      }
+    }
+  } catch (const tezip::Error& e) {
+    decline(e.what());
+  } catch (const std::bad_alloc&) {
+    decline("out of memory");
   }
   const std::vector<uint8_t> index = tezip::container::writeIndex(entries);
   out.write(index.data(), index.size());
   uint8_t trailer[tezip::container::kTrailerBytes];
   tezip::container::writeTrailer(trailer, offset, frames);
   out.write(trailer, sizeof trailer);
+  if (!needRange) {  // the range of the whole input, now known (the same length: only min and max change)
+    h.min = mn;
+    h.max = mx;
+    const std::vector<uint8_t> final = tezip::container::writeHeader(h);
+    out.patch(0, final.data(), final.size());
+  }
   out.commit();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz_bounds.h"
 #include "fuzz_input.h"
 
 using namespace tezip;
@@ -17,35 +18,6 @@ using namespace tezip;
 namespace {
 
 constexpr uint64_t kMaxRoundTripElements = 4096;  // encoding tries many candidates: keep it quick
-
-template <class T>
-size_t firstViolation(const uint8_t* a, const uint8_t* b, size_t n, Mode mode, double eb, double eps) {
-  for (size_t i = 0; i < n; i++) {
-    T x, y;
-    std::memcpy(&x, a + i * sizeof(T), sizeof(T));
-    std::memcpy(&y, b + i * sizeof(T), sizeof(T));
-    const double dx = double(x), dy = double(y);
-    if (mode == Mode::Lossless || !std::isfinite(dx)) {
-      if (std::memcmp(&x, &y, sizeof(T)) != 0) return i;
-      continue;
-    }
-    const double lim = mode == Mode::Abs ? eb : eps * std::fabs(dx);
-    if (!(std::fabs(dy - dx) <= lim)) return i;
-  }
-  return n;
-}
-
-size_t violation(DType dt, const uint8_t* a, const uint8_t* b, size_t n, Mode m, double eb, double eps) {
-  switch (dt) {
-    case DType::U8: return firstViolation<uint8_t>(a, b, n, m, eb, eps);
-    case DType::U16: return firstViolation<uint16_t>(a, b, n, m, eb, eps);
-    case DType::I16: return firstViolation<int16_t>(a, b, n, m, eb, eps);
-    case DType::I32: return firstViolation<int32_t>(a, b, n, m, eb, eps);
-    case DType::F32: return firstViolation<float>(a, b, n, m, eb, eps);
-    case DType::F64: return firstViolation<double>(a, b, n, m, eb, eps);
-  }
-  return 0;
-}
 
 [[noreturn]] void finding(const char* what) {
   std::fprintf(stderr, "roundtrip finding: %s\n", what);
@@ -92,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     finding("decoder refused the encoder's own payload");
   }
   const size_t n = size_t(fs.shape.elements());
-  const size_t bad = violation(fs.dtype, in.data(), out.data(), n, p.mode, p.ebAbs, p.epsPw);
+  const size_t bad = tezip_fuzz::violation(fs.dtype, in.data(), out.data(), n, p.mode, p.ebAbs, p.epsPw);
   if (bad != n) {
     std::fprintf(stderr, "element %zu out of bound (dtype %d mode %d predictor %d level %d eb %g eps %g)\n", bad,
                  int(p.dtype), int(p.mode), int(p.predictor), p.level, p.ebAbs, p.epsPw);

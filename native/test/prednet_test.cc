@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
           "hard sigmoid");
   }
 
-  // 4. Bad models are refused with InvalidArgument.
+  // 4. Bad models (untrusted files) are refused with ErrorCode::Model.
   {
     PredNetConfig cfg;
     cfg.stack = {1, 4};
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
       try {
         makePredNetModel(c, std::vector<float>(count), {});
       } catch (const Error& e) {
-        return e.code() == ErrorCode::InvalidArgument;
+        return e.code() == ErrorCode::Model;
       }
       return false;
     };
@@ -154,6 +154,55 @@ int main(int argc, char** argv) {
     PredNetConfig layers = cfg;
     layers.aFilt = {};
     CHECK(refused(layers, n), "wrong aFilt count accepted");
+    // The weight count of an inconsistent config is an error too, not a read past its lists.
+    PredNetConfig shortR = cfg;
+    shortR.rStack = {1};
+    bool counted = true;
+    try {
+      predNetWeightCount(shortR);
+    } catch (const Error& e) {
+      counted = e.code() != ErrorCode::Model;
+    }
+    CHECK(!counted, "weight count of an inconsistent config");
+    for (double bad : {std::nan(""), HUGE_VAL, -1.0, 0.0, 1e39}) {
+      PredNetConfig px = cfg;
+      px.pixelMax = bad;
+      CHECK(refused(px, n), "pixelMax %g accepted", bad);
+    }
+    PredNetConfig norm = cfg;
+    norm.normMin = -1e308;
+    norm.normMax = 1e308;  // span overflows to inf
+    CHECK(refused(norm, n), "infinite normalisation span accepted");
+    norm.normMin = 0;
+    norm.normMax = HUGE_VAL;
+    CHECK(refused(norm, n), "infinite normMax accepted");
+    {
+      std::vector<float> w(n, 0.f);
+      w[n / 2] = std::nanf("");
+      bool ok = false;
+      try {
+        makePredNetModel(cfg, w, {});
+      } catch (const Error& e) {
+        ok = e.code() == ErrorCode::Model;
+      }
+      CHECK(ok, "NaN weight accepted");
+    }
+    // Network state is sized before it is allocated: a wide model on big frames is refused plainly.
+    PredNetConfig wide;
+    wide.stack = {1, 64};
+    wide.rStack = {64, 64};
+    wide.aFilt = {1};
+    wide.ahatFilt = {1, 1};
+    wide.rFilt = {1, 1};
+    auto wm = makePredNetModel(wide, std::vector<float>(predNetWeightCount(wide), 0.f), {});
+    CHECK(predNetStateBytes(wide, 4096, 4096) > kPredNetMaxStateBytes, "state estimate");
+    bool tooLarge = false;
+    try {
+      PredNetRunner r(*wm, 4096, 4096);
+    } catch (const Error& e) {
+      tooLarge = e.code() == ErrorCode::TooLarge;
+    }
+    CHECK(tooLarge, "runner state beyond the cap was not refused");
   }
 
   std::printf("%d checks, %d failures\n", checks, failures);

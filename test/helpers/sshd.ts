@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { TOOL_TIMEOUT_MS, toolEnv } from './tool-env';
 
 export interface Sshd {
   host: string;
@@ -29,7 +30,7 @@ const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/sbin/sshd']
 /** Why sshd cannot run here, or undefined when it can. */
 export function sshdMissing(): string | undefined {
   if (!SSHD_CANDIDATES.some((p) => fs.existsSync(p))) return 'sshd is not installed (Debian package openssh-server; .ci/run installs it)';
-  if (spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' }).error) return 'ssh-keygen is not installed';
+  if (spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore', env: toolEnv(), timeout: TOOL_TIMEOUT_MS }).error) return 'ssh-keygen is not installed';
   return undefined;
 }
 
@@ -46,8 +47,12 @@ function freePort(): Promise<number> {
 }
 
 function keygen(file: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tezip-test', '-f', file], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tezip-test', '-f', file], {
+    encoding: 'utf8',
+    env: toolEnv(),
+    timeout: TOOL_TIMEOUT_MS,
+  });
+  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.error?.message ?? r.stderr}`);
 }
 
 /** Writes a known_hosts line for [host]:port with the public key in `pubFile`. */
@@ -118,7 +123,7 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
         '',
       ].join('\n'),
     );
-    const child: ChildProcess = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'], env: toolEnv() });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     let exited = false;
@@ -144,7 +149,8 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
         const pids: number[] = [];
         const queue = [child.pid!];
         while (queue.length > 0) {
-          const r = spawnSync('pgrep', ['-P', String(queue.shift())], { encoding: 'utf8' });
+          const r = spawnSync('pgrep', ['-P', String(queue.shift())], { encoding: 'utf8', env: toolEnv(), timeout: TOOL_TIMEOUT_MS });
+          if (r.error || r.signal) throw new Error(`pgrep failed: ${r.error?.message ?? r.signal}`);
           const kids = r.stdout.split('\n').filter((x) => /^\d+$/.test(x)).map(Number);
           pids.push(...kids);
           queue.push(...kids);
@@ -162,7 +168,10 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
       stop: () =>
         new Promise<void>((resolve) => {
           if (exited) return resolve(fs.rmSync(dir, { recursive: true, force: true }));
+          // sshd exits on SIGTERM at once; should it not, SIGKILL after 10 s rather than wait forever.
+          const force = setTimeout(() => child.kill('SIGKILL'), 10000);
           child.once('exit', () => {
+            clearTimeout(force);
             fs.rmSync(dir, { recursive: true, force: true });
             resolve();
           });

@@ -22,8 +22,15 @@ struct PredNetConfig {
   double normMin = 0, normMax = 1;   // network input = (x - normMin) / (normMax - normMin)
 };
 
-// Number of float32 weights the config needs, in the order of docs/PREDNET.md ("weights").
+// Number of float32 weights the config needs, in the order of docs/PREDNET.md ("weights"). Checks the
+// config first (throws tezip::Error, ErrorCode::Model), so any config may be passed.
 size_t predNetWeightCount(const PredNetConfig& cfg);
+
+// Bytes of network state a PredNetRunner of this config needs for height x width frames (config checked).
+size_t predNetStateBytes(const PredNetConfig& cfg, uint32_t height, uint32_t width);
+// A runner needing more is refused (ErrorCode::TooLarge) before it allocates: 16 GiB, frames of about
+// 5000x5000 pixels with the shipped moving_mnist model (656 bytes a pixel).
+constexpr size_t kPredNetMaxStateBytes = size_t(16) << 30;
 
 struct PredNetModel {
   PredNetConfig cfg;
@@ -31,8 +38,8 @@ struct PredNetModel {
   std::array<uint8_t, 32> sha256{};  // of the weights file, as recorded in the model manifest
 };
 
-// Checks the config (sizes, odd kernels, layer counts) and the weight count; throws tezip::Error
-// (InvalidArgument) with a clear message otherwise.
+// Checks the config (sizes, odd kernels, layer counts, finite normalisation) and the weights (count, all
+// finite); throws tezip::Error (ErrorCode::Model) with a clear message otherwise. Model files are untrusted.
 std::shared_ptr<const PredNetModel> makePredNetModel(PredNetConfig cfg, std::vector<float> weights,
                                                      const std::array<uint8_t, 32>& sha256);
 

@@ -3,6 +3,8 @@
 // (the prediction at layer 0), then bottom-up E = [ReLU(Â−A), ReLU(A−Â)] and A(l+1) = maxpool(ReLU(conv(E))).
 // Frames are zero-padded to a multiple of 2^(layers-1) and the prediction is cropped back.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "kernels.h"
@@ -12,12 +14,34 @@
 namespace tezip {
 
 namespace {
+// A model arrives from a file: every fault in it is ErrorCode::Model, with what is wrong.
 void need(bool ok, const std::string& what) {
-  if (!ok) throw Error(ErrorCode::InvalidArgument, "PredNet model: " + what);
+  if (!ok) throw Error(ErrorCode::Model, "PredNet model: " + what);
 }
-}  // namespace
 
-size_t predNetWeightCount(const PredNetConfig& cfg) {
+// The architecture's own limits, checked before anything is sized from it (the weight count included).
+void checkConfig(const PredNetConfig& cfg) {
+  const size_t L = cfg.stack.size();
+  need(L >= 1 && L <= 8, "between 1 and 8 layers");
+  need(cfg.rStack.size() == L && cfg.ahatFilt.size() == L && cfg.rFilt.size() == L && cfg.aFilt.size() == L - 1,
+       "stack, rStack, ahatFilt and rFilt need one entry per layer, aFilt one per layer but the top");
+  need(cfg.stack[0] == cfg.channels && cfg.channels >= 1, "stack[0] must equal the channel count");
+  for (size_t l = 0; l < L; l++) {
+    need(cfg.stack[l] >= 1 && cfg.stack[l] <= 1024 && cfg.rStack[l] >= 1 && cfg.rStack[l] <= 1024,
+         "stack sizes must be in 1..1024");
+    for (uint32_t k : {cfg.ahatFilt[l], cfg.rFilt[l], l + 1 < L ? cfg.aFilt[l] : 1u})
+      need(k % 2 == 1 && k <= 15, "filter sizes must be odd and at most 15");
+  }
+  // Finite, so that a prediction (in [0, pixelMax], mapped by (normMax - normMin) and normMin) is never NaN;
+  // pixelMax also becomes a float.
+  need(std::isfinite(cfg.pixelMax) && cfg.pixelMax > 0 && cfg.pixelMax <= double(std::numeric_limits<float>::max()),
+       "pixelMax must be a positive finite float");
+  need(std::isfinite(cfg.normMin) && std::isfinite(cfg.normMax) && cfg.normMax > cfg.normMin &&
+           std::isfinite(cfg.normMax - cfg.normMin),
+       "normalisation needs finite min < max");
+}
+
+size_t weightCountOf(const PredNetConfig& cfg) {  // cfg checked: each term is far below 2^40
   const size_t L = cfg.stack.size();
   size_t n = 0;
   for (size_t l = 0; l < L; l++) {
@@ -32,28 +56,41 @@ size_t predNetWeightCount(const PredNetConfig& cfg) {
   }
   return n;
 }
+}  // namespace
+
+size_t predNetWeightCount(const PredNetConfig& cfg) {
+  checkConfig(cfg);
+  return weightCountOf(cfg);
+}
 
 std::shared_ptr<const PredNetModel> makePredNetModel(PredNetConfig cfg, std::vector<float> weights,
                                                      const std::array<uint8_t, 32>& sha256) {
-  const size_t L = cfg.stack.size();
-  need(L >= 1 && L <= 8, "between 1 and 8 layers");
-  need(cfg.rStack.size() == L && cfg.ahatFilt.size() == L && cfg.rFilt.size() == L && cfg.aFilt.size() == L - 1,
-       "stack, rStack, ahatFilt and rFilt need one entry per layer, aFilt one per layer but the top");
-  need(cfg.stack[0] == cfg.channels && cfg.channels >= 1, "stack[0] must equal the channel count");
-  for (size_t l = 0; l < L; l++) {
-    need(cfg.stack[l] >= 1 && cfg.stack[l] <= 1024 && cfg.rStack[l] >= 1 && cfg.rStack[l] <= 1024,
-         "stack sizes must be in 1..1024");
-    for (uint32_t k : {cfg.ahatFilt[l], cfg.rFilt[l], l + 1 < L ? cfg.aFilt[l] : 1u})
-      need(k % 2 == 1 && k <= 15, "filter sizes must be odd and at most 15");
-  }
-  need(cfg.pixelMax > 0 && cfg.normMax > cfg.normMin, "bad normalisation");
-  need(weights.size() == predNetWeightCount(cfg),
-       "expected " + std::to_string(predNetWeightCount(cfg)) + " weights but got " + std::to_string(weights.size()));
+  checkConfig(cfg);
+  const size_t want = weightCountOf(cfg);
+  need(weights.size() == want,
+       "expected " + std::to_string(want) + " weights but got " + std::to_string(weights.size()));
+  for (size_t i = 0; i < weights.size(); i++)
+    need(std::isfinite(weights[i]), "weight " + std::to_string(i) + " is not finite");
   auto m = std::make_shared<PredNetModel>();
   m->cfg = std::move(cfg);
   m->weights = std::move(weights);
   m->sha256 = sha256;
   return m;
+}
+
+size_t predNetStateBytes(const PredNetConfig& cfg, uint32_t height, uint32_t width) {
+  checkConfig(cfg);
+  const size_t L = cfg.stack.size();
+  const uint64_t mult = uint64_t(1) << (L - 1);
+  const uint64_t hp = (uint64_t(height) + mult - 1) / mult * mult, wp = (uint64_t(width) + mult - 1) / mult * mult;
+  uint64_t floats = uint64_t(height) * width * cfg.channels;  // the prediction
+  for (size_t l = 0; l < L; l++) {
+    const uint64_t px = (hp >> l) * (wp >> l), A = cfg.stack[l], R = cfg.rStack[l];
+    const uint64_t cin = R + 2 * A + (l + 1 < L ? cfg.rStack[l + 1] : 0);
+    floats += px * (2 * R + 2 * A + A + A + 4 * R + cin);  // r, c, e, ahat, a, z, in
+    if (l + 1 < L) floats += px * (uint64_t(cfg.rStack[l + 1]) + cfg.stack[l + 1]);  // up, tmp (at most)
+  }
+  return size_t(floats * sizeof(float));  // frames are at most 65536^2: far below 2^64
 }
 
 const char* predNetKernelPath() { return prednet::pathName(prednet::kernelPath()); }
@@ -76,6 +113,13 @@ struct PredNetRunner::Impl {
     const uint32_t mult = 1u << (L - 1);
     if (!height || !width || height > 65536 || width > 65536)
       throw Error(ErrorCode::InvalidArgument, "PredNet: frame size out of range");
+    // The state grows with frame size times the model's channels: a wide model on big frames is refused
+    // here, plainly, rather than failing inside an allocation.
+    const size_t bytes = predNetStateBytes(model.cfg, height, width);
+    if (bytes > kPredNetMaxStateBytes)
+      throw Error(ErrorCode::TooLarge, "PredNet: the model needs " + std::to_string(bytes >> 20) + " MiB of state for " +
+                                           std::to_string(height) + "x" + std::to_string(width) + " frames (limit " +
+                                           std::to_string(kPredNetMaxStateBytes >> 20) + " MiB)");
     C = cfg.channels;
     Hp = (H + mult - 1) / mult * mult;
     Wp = (W + mult - 1) / mult * mult;
