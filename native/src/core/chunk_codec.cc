@@ -817,9 +817,10 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   // zstd over the raw values: wins on sparse, repetitive frames (long matches across frames), and being
   // lossless it satisfies every bound. Try it when a quick look at the sample says it may pay.
   if (prm.level >= 1) {
-    // (on at most 256 KiB of the sample: zstd over all of a wide-typed sample cost as much as the coding)
-    const size_t sampleBytes = sampleLen * sizeof(T), zBytes = std::min(sampleBytes, size_t(1) << 18);
-    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), zBytes, 3).size();
+    // (zstd level 1 on at most 128 KiB of the sample, a probe that costs little next to the coding; level 3,
+    // which the choice below is about, only compresses smaller, so this errs towards coding)
+    const size_t sampleBytes = sampleLen * sizeof(T), zBytes = std::min(sampleBytes, size_t(1) << 17);
+    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), zBytes, 1).size();
     const double codedSample = (std::isfinite(best) ? best / 8.0 : double(out.size()) * double(sampleLen) / double(n)) *
                                double(zBytes) / double(sampleBytes);
     // zstd -19 is slow (~1 MB/s on dense frames): only where zstd -3 is already far ahead, which is the
