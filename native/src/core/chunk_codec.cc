@@ -930,10 +930,16 @@ void checkShape(const Shape& s) {
   if (e > (uint64_t(1) << 40)) throw Error(ErrorCode::TooLarge, "chunk too large");
 }
 
+void checkChunkBytes(const Shape& s, DType dt) {
+  if (s.elements() * dtypeSize(dt) > kMaxChunkBytes)  // elements() <= 2^40 after checkShape: no wrap
+    throw Error(ErrorCode::TooLarge, "chunk holds more than the 1 GiB of values a chunk may hold");
+}
+
 }  // namespace
 
 std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& prm) {
   checkShape(prm.shape);
+  checkChunkBytes(prm.shape, prm.dtype);
   if (prm.mode == Mode::Abs && !(prm.ebAbs >= 0 && std::isfinite(prm.ebAbs)))
     throw Error(ErrorCode::InvalidArgument, "absolute bound must be a finite number >= 0");
   if (prm.mode == Mode::PwRel && !(prm.epsPw > 0 && prm.epsPw < 1))
@@ -962,6 +968,7 @@ void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, v
 void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, void* out,
                  const PredNetModel* prednet) {
   checkShape(sh);
+  checkChunkBytes(sh, dt);
   PredNetUse pn{prednet, {}};
   const PredNetScope pnScope(&pn);
   const size_t rawBytes = size_t(sh.elements()) * dtypeSize(dt);
