@@ -182,6 +182,8 @@ const rows: Row[] = [
   // sizes against the limit, before any allocation
   { name: 'frames 2^32-1 × 2^32-1 × 2^32-1 values', make: () => withHeader({ height: 0xffffffff, width: 0xffffffff, channels: 0xffffffff }), code: 'TEZ_TOO_LARGE' },
   { name: '2^40 frames of 2^20 × 2^20 pixels', make: () => forged({ height: 2 ** 20, width: 2 ** 20, frames: 2 ** 40 }, [{ offset: -1, firstFrame: 0, frameCount: 1, payloadBytes: 0 }], 2 ** 40), code: 'TEZ_TOO_LARGE', message: /maxBytes/ },
+  // a few hundred bytes declaring 4.8 GB, under the default limit: each chunk is above what any writer puts in one
+  { name: 'chunks of 2 frames of 50,331,648 rows (4.8 GB of values in a tiny file)', make: () => withHeader({ height: 3 * 2 ** 24 }), code: 'TEZ_TOO_LARGE', message: /a chunk may hold/ },
   { name: '2^53-1 frames of one byte', make: () => forged({ dtype: 1, height: 1, width: 1, frames: 2 ** 53 - 1 }, [{ offset: -1, firstFrame: 0, frameCount: 1, payloadBytes: 0 }], 2 ** 53 - 1), code: 'TEZ_TOO_LARGE' },
   // chunk records
   { name: 'record magic wrong', make: edit((b) => (b[B.layout.entries[1].offset] ^= 1)), code: 'TEZ_CORRUPT' },

@@ -605,6 +605,15 @@ describe('native CLI (build/Release/tezip-cli) against Node\'s CLI', function ()
       const db = bin(['decompress', path.join(d, 'bin.tez'), '-o', path.join(d, 'back.raw')]);
       assert.equal(db.code, 0, db.stderr);
       assert.match(db.stdout, /frames 0:5 of 5, shape \[5,6,7\], float32, 840 bytes/);
+      // Without node on PATH only the native CLI can have done it.
+      const noNode = { PATH: path.join(d, 'no-such-folder') };
+      const rx = bin(['compress', input, '-o', path.join(d, 'nonode.tez'), '--rel', '1e-3', '-q'], { env: noNode });
+      assert.equal(rx.code, 0, rx.stderr);
+      assert.ok(fs.readFileSync(path.join(d, 'nonode.tez')).equals(fs.readFileSync(path.join(d, 'node.tez'))));
+      const dx = bin(['decompress', path.join(d, 'nonode.tez'), '-o', path.join(d, 'nonode.raw'), '-q'], { env: noNode });
+      assert.equal(dx.code, 0, dx.stderr);
+      assert.ok(fs.readFileSync(path.join(d, 'nonode.raw')).equals(fs.readFileSync(path.join(d, 'back.raw'))));
+      assert.notEqual(bin(['info', path.join(d, 'nonode.tez')], { env: noNode }).code, 0, 'and info needs node');
     });
 
     it('with TEZIP_NATIVE_CLI=0 runs Node\'s CLI (checked with a stand-in native CLI), and falls back on exit 100 only', function () {
@@ -646,6 +655,12 @@ describe('native CLI (build/Release/tezip-cli) against Node\'s CLI', function ()
       r = spawn(fakeBin, ['info', path.join(root, 'f.tez')]);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stdout, /fake native/, 'other commands go straight to Node');
+
+      // npm links bin/tezip into node_modules/.bin: run through such a link, it finds the package it belongs to.
+      fs.mkdirSync(path.join(root, 'dotbin'));
+      fs.symlinkSync(path.relative(path.join(root, 'dotbin'), fakeBin), path.join(root, 'dotbin', 'tezip'));
+      r = spawn(path.join(root, 'dotbin', 'tezip'), args);
+      assert.deepEqual([r.code, r.stdout], [0, `fake native ${args.join(' ')}\n`], 'through a symlink');
 
       fs.rmSync(fake);
       r = spawn(fakeBin, args);

@@ -2,6 +2,7 @@
 import { TezipError } from '../errors';
 import { crc32c } from '../native';
 import { dtypeById } from '../codec/enums';
+import { MAX_CHUNK_BYTES } from '../codec/options';
 import {
   Header,
   IndexEntry,
@@ -77,6 +78,10 @@ export function checkLayout(header: Header, trailer: Trailer, entries: IndexEntr
     }
     if (e.firstFrame !== nextFrame || e.frameCount < 1 || e.firstFrame + e.frameCount > frames) {
       throw new TezipError('TEZ_CORRUPT', `Chunk ${i} covers ${frameRange(e)}, expected to start at frame ${nextFrame}`);
+    }
+    // No writer puts more in a chunk; a bigger one would make its decoder's working memory a multiple of it.
+    if (e.frameCount * frameBytes > MAX_CHUNK_BYTES) {
+      throw new TezipError('TEZ_TOO_LARGE', `Chunk ${i} holds ${e.frameCount} × ${frameBytes} bytes, more than the ${MAX_CHUNK_BYTES} a chunk may hold`);
     }
     offset += RECORD_HEADER_BYTES + e.payloadBytes;
     nextFrame += e.frameCount;

@@ -57,6 +57,10 @@ struct Shape {
   uint64_t elements() const { return uint64_t(frames) * height * width * channels; }
 };
 
+// The most a chunk holds, in bytes of values: writers never put more in one, and readers refuse more
+// (ErrorCode::TooLarge) before allocating, since a decoder's working memory is a multiple of a chunk.
+constexpr uint64_t kMaxChunkBytes = uint64_t(1) << 30;
+
 struct EncodeParams {
   DType dtype = DType::U8;
   Shape shape;

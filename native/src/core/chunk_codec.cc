@@ -817,9 +817,10 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   // zstd over the raw values: wins on sparse, repetitive frames (long matches across frames), and being
   // lossless it satisfies every bound. Try it when a quick look at the sample says it may pay.
   if (prm.level >= 1) {
-    // (on at most 256 KiB of the sample: zstd over all of a wide-typed sample cost as much as the coding)
-    const size_t sampleBytes = sampleLen * sizeof(T), zBytes = std::min(sampleBytes, size_t(1) << 18);
-    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), zBytes, 3).size();
+    // (zstd level 1 on at most 128 KiB of the sample, a probe that costs little next to the coding; level 3,
+    // which the choice below is about, only compresses smaller, so this errs towards coding)
+    const size_t sampleBytes = sampleLen * sizeof(T), zBytes = std::min(sampleBytes, size_t(1) << 17);
+    const size_t z3 = zstdCompress(reinterpret_cast<const uint8_t*>(sample), zBytes, 1).size();
     const double codedSample = (std::isfinite(best) ? best / 8.0 : double(out.size()) * double(sampleLen) / double(n)) *
                                double(zBytes) / double(sampleBytes);
     // zstd -19 is slow (~1 MB/s on dense frames): only where zstd -3 is already far ahead, which is the
@@ -929,10 +930,16 @@ void checkShape(const Shape& s) {
   if (e > (uint64_t(1) << 40)) throw Error(ErrorCode::TooLarge, "chunk too large");
 }
 
+void checkChunkBytes(const Shape& s, DType dt) {
+  if (s.elements() * dtypeSize(dt) > kMaxChunkBytes)  // elements() <= 2^40 after checkShape: no wrap
+    throw Error(ErrorCode::TooLarge, "chunk holds more than the 1 GiB of values a chunk may hold");
+}
+
 }  // namespace
 
 std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& prm) {
   checkShape(prm.shape);
+  checkChunkBytes(prm.shape, prm.dtype);
   if (prm.mode == Mode::Abs && !(prm.ebAbs >= 0 && std::isfinite(prm.ebAbs)))
     throw Error(ErrorCode::InvalidArgument, "absolute bound must be a finite number >= 0");
   if (prm.mode == Mode::PwRel && !(prm.epsPw > 0 && prm.epsPw < 1))
@@ -961,6 +968,7 @@ void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, v
 void decodeChunk(const uint8_t* bytes, size_t size, DType dt, const Shape& sh, void* out,
                  const PredNetModel* prednet) {
   checkShape(sh);
+  checkChunkBytes(sh, dt);
   PredNetUse pn{prednet, {}};
   const PredNetScope pnScope(&pn);
   const size_t rawBytes = size_t(sh.elements()) * dtypeSize(dt);

@@ -205,6 +205,8 @@ Layout readLayout(const uint8_t* b, size_t size, uint64_t maxBytes) {
     en.payloadBytes = get32(e + 20);
     if (en.offset != expectOffset || en.firstFrame != expectFrame || en.frameCount == 0)
       fail(ErrorCode::Corrupt, "Chunks are not contiguous in chunk " + std::to_string(i));
+    if (uint64_t(en.frameCount) * L.frameBytes > kMaxChunkBytes)  // frameBytes <= maxBytes: no wrap
+      fail(ErrorCode::TooLarge, "Chunk " + std::to_string(i) + " holds more than the 1 GiB a chunk may hold");
     expectOffset += kRecordBytes + uint64_t(en.payloadBytes);
     expectFrame += en.frameCount;
     if (expectOffset > indexOffset) fail(ErrorCode::Corrupt, "Chunk " + std::to_string(i) + " overruns the index");
