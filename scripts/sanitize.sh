@@ -32,7 +32,7 @@ npm run build:ts > "$B/tsc.log" 2>&1 || { cat "$B/tsc.log"; exit 1; }
 # Children inherit this environment: node children (the tezip CLI) so run the sanitized addon too, while the
 # tests start system programs (sshd, ssh-keygen, pgrep) without the preload (test/helpers/tool-env.ts).
 # The outer timeout is a last resort: a test that blocks the event loop would stop mocha's own timeouts.
-TEZIP_ADDON="$ADDON" LD_PRELOAD="$ASAN_RT${UBSAN_RT:+ $UBSAN_RT}" \
+TEZIP_ADDON="$ADDON" TEZIP_NATIVE_CLI_BIN="$PWD/$B/addon/Release/tezip-cli" LD_PRELOAD="$ASAN_RT${UBSAN_RT:+ $UBSAN_RT}" \
 ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   timeout --kill-after=60 "${TEZIP_SANITIZE_MOCHA_TIMEOUT:-7200}" npx mocha 2>&1 | tee -a "$LOG"
 

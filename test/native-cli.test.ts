@@ -23,7 +23,8 @@ function findRoot(dir: string): string {
 
 const ROOT = findRoot(__dirname);
 const NODE_CLI = path.join(ROOT, 'dist/cli/main.js');
-const NATIVE = path.join(ROOT, 'build/Release/tezip-cli');
+// The sanitizer tier (scripts/sanitize.sh) points TEZIP_NATIVE_CLI_BIN at its ASan/UBSan build of the native CLI.
+const NATIVE = process.env.TEZIP_NATIVE_CLI_BIN || path.join(ROOT, 'build/Release/tezip-cli');
 const BIN = path.join(ROOT, 'bin/tezip');
 const DATA_DIR = path.resolve(ROOT, '..', 'shared', 'data');
 const DECLINE = 100;
