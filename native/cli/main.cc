@@ -357,6 +357,13 @@ class ChunkBuffer {
   size_t cap_ = 0;
 };
 
+// A file name Node would store as it is: valid UTF-8 (quoted, it reads back as JSON); anything else goes to Node.
+bool storableName(const std::string& name) {
+  tezip::json::Value probe;
+  const std::string q = tezip::json::quote(name);
+  return tezip::json::parse(q.data(), q.size(), &probe, nullptr);
+}
+
 // ---------- dtypes ----------
 
 const char* const kDTypeNames[] = {"uint8", "uint16", "int16", "int32", "float32", "float64"};
@@ -489,11 +496,7 @@ int compressCmd(int argc, char** argv) {
   if ((unsigned __int128)frames * frameBytes != in.size) decline("size mismatch");
   if (sameFile(output, in) || output == rawPath) decline("output would overwrite the input");
   const std::string name = baseName(rawPath);
-  {
-    tezip::json::Value probe;  // the name must be valid UTF-8 to be stored as Node stores it
-    const std::string q = tezip::json::quote(name);
-    if (!tezip::json::parse(q.data(), q.size(), &probe, nullptr)) decline("file name");
-  }
+  if (!storableName(name)) decline("file name");
 
   // chunk plan (src/codec/options.ts planChunks)
   uint64_t nominal;
@@ -662,11 +665,7 @@ int decompressCmd(int argc, char** argv) {
   }
   const tezip::container::Header& h = L.header;
   const std::string base = baseName(input);
-  {
-    tezip::json::Value probe;
-    const std::string q = tezip::json::quote(base);
-    if (!tezip::json::parse(q.data(), q.size(), &probe, nullptr)) decline("file name");
-  }
+  if (!storableName(base)) decline("file name");
 
   const auto t0 = std::chrono::steady_clock::now();
   OutFile raw(rawPath);

@@ -157,12 +157,15 @@ void encodeWith(Predictor pk, const T* x, size_t frames, const Geometry& g, Q& q
 template <class F>
 inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mprev, const Geometry& g, F& emit) {
   RansDecoder::Cursor c = dec.cursor();
-  auto step = [&](size_t j, unsigned ctx) __attribute__((always_inline)) {
-    const unsigned sym = c.next(ctx);
+  // A decoded symbol: checked, its magnitude kept for the contexts after it (and returned), handed on.
+  auto land = [&](size_t j, unsigned sym) __attribute__((always_inline)) {
     if (__builtin_expect(sym >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-    mcur[j] = tokMag(uint16_t(sym));
+    const unsigned mg = tokMag(uint16_t(sym));
+    mcur[j] = uint8_t(mg);
     emit(j, sym);
+    return mg;
   };
+  auto step = [&](size_t j, unsigned ctx) __attribute__((always_inline)) { land(j, c.next(ctx)); };
   if (g.chans != 1 || g.rowLen < 4) {  // the general rule (rans.h forEachFrameContext)
     forEachFrameContext(mcur, mprev, g, step);
     dec.commit(c);
@@ -177,15 +180,10 @@ inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mp
   uint16_t* part = partBuf.data();
   for (size_t y = 0; y < g.rows; y++) {
     const size_t base = y * W;
-    uint8_t* m = mcur + base;
-    rowContextParts(m, mprev ? mprev + base : nullptr, y, W, part);
+    rowContextParts(mcur + base, mprev ? mprev + base : nullptr, y, W, part);
     unsigned m2 = 0, m1 = 0;  // magnitudes two back and one back
     for (size_t x = 0; x < 2; x++) {
-      const unsigned sym = c.next(kBuckets.b[part[x]]);
-      if (__builtin_expect(sym >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-      const unsigned mg = tokMag(uint16_t(sym));
-      m[x] = uint8_t(mg);
-      emit(base + x, sym);
+      const unsigned mg = land(base + x, c.next(kBuckets.b[part[x]]));
       m2 = m1;
       m1 = mg;
     }
@@ -194,31 +192,14 @@ inline void decodeFrameTokens(RansDecoder& dec, uint8_t* mcur, const uint8_t* mp
       // each pair's west-of-west magnitudes are the previous pair's, with nothing to shuffle between them.
       size_t x = 2;
       for (; x + 1 < W; x += 2) {
-        const unsigned s0 = c.nextRoomy(kBuckets.b[part[x] + m2]);
-        if (__builtin_expect(s0 >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-        m2 = tokMag(uint16_t(s0));
-        m[x] = uint8_t(m2);
-        emit(base + x, s0);
-        const unsigned s1 = c.nextRoomy(kBuckets.b[part[x + 1] + m1]);
-        if (__builtin_expect(s1 >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-        m1 = tokMag(uint16_t(s1));
-        m[x + 1] = uint8_t(m1);
-        emit(base + x + 1, s1);
+        m2 = land(base + x, c.nextRoomy(kBuckets.b[part[x] + m2]));
+        m1 = land(base + x + 1, c.nextRoomy(kBuckets.b[part[x + 1] + m1]));
       }
-      if (x < W) {
-        const unsigned sym = c.nextRoomy(kBuckets.b[part[x] + m2]);
-        if (__builtin_expect(sym >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-        m[x] = uint8_t(tokMag(uint16_t(sym)));
-        emit(base + x, sym);
-      }
+      if (x < W) land(base + x, c.nextRoomy(kBuckets.b[part[x] + m2]));
       continue;
     }
     for (size_t x = 2; x < W; x++) {
-      const unsigned sym = c.next(kBuckets.b[part[x] + m2]);
-      if (__builtin_expect(sym >= kAlphabet, 0)) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-      const unsigned mg = tokMag(uint16_t(sym));
-      m[x] = uint8_t(mg);
-      emit(base + x, sym);
+      const unsigned mg = land(base + x, c.next(kBuckets.b[part[x] + m2]));
       m2 = m1;
       m1 = mg;
     }
