@@ -75,27 +75,33 @@ function readVarint(b, at) {
   throw new Error('bad varint');
 }
 
-// The entropy-coded section and extra bits of a coded payload (method 1), as fuzz_rans.cc reads them.
+// The entropy-coded section and extra bits of a coded payload, as fuzz_rans.cc (method 1) and
+// fuzz_rans_rows.cc (method 3) read them: { method, bytes }, or null for other methods.
 function ransSection(p) {
-  if (p[1] !== 1) return null;
+  const method = p[1];
+  if (method !== 1 && method !== 3) return null;
   const at = { i: 3 };
+  if (p[2] === 8) at.i += 48; // PredNet block: model sha256, window, warm-up, MSE threshold
   const quant = p[at.i++];
   const params = { 0: 17, 1: 8, 2: 8, 3: 9, 4: 17 }[quant]; // docs/FORMAT.md "Chunk payload": quantizer parameters
   if (params === undefined) return null;
   at.i += params;
   readVarint(p, at); // escapes
   const start = at.i;
-  const mask = p[at.i] | (p[at.i + 1] << 8);
-  at.i += 2;
-  for (let c = 0; c < 16; c++) {
-    if (!(mask & (1 << c))) continue;
+  if (method === 3) at.i++; // lanes
+  const maskBytes = method === 3 ? 4 : 2;
+  let mask = 0;
+  for (let b = 0; b < maskBytes; b++) mask += p[at.i + b] * 2 ** (8 * b);
+  at.i += maskBytes;
+  for (let c = 0; c < 8 * maskBytes; c++) {
+    if (!(Math.floor(mask / 2 ** c) % 2)) continue;
     const used = readVarint(p, at);
     for (let k = 0; k < 2 * used; k++) readVarint(p, at);
   }
   at.i += readVarint(p, at);
   const ransEnd = at.i;
   const exLen = readVarint(p, at);
-  return Buffer.concat([p.subarray(start, ransEnd), p.subarray(at.i, at.i + exLen)]);
+  return { method, bytes: Buffer.concat([p.subarray(start, ransEnd), p.subarray(at.i, at.i + exLen)]) };
 }
 
 function shapeBytes(dtypeId, frames, h, w, c) {
@@ -160,7 +166,7 @@ function prednetSeeds(dir) {
 
 export function writeSeeds(outDir) {
   const dirs = {};
-  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'roundtrip', 'container_reader', 'json', 'prednet_model']) {
+  for (const t of ['container', 'decode_chunk', 'inspect_chunk', 'rans', 'rans_rows', 'roundtrip', 'container_reader', 'json', 'prednet_model']) {
     dirs[t] = path.join(outDir, t);
     fs.mkdirSync(dirs[t], { recursive: true });
   }
@@ -196,7 +202,7 @@ export function writeSeeds(outDir) {
         fs.writeFileSync(path.join(dirs.decode_chunk, `${base}_c${i}`), Buffer.concat([sb, payload]));
         fs.writeFileSync(path.join(dirs.inspect_chunk, `${base}_c${i}`), payload);
         const rs = ransSection(payload);
-        if (rs) fs.writeFileSync(path.join(dirs.rans, `${base}_c${i}`), Buffer.concat([sb, rs]));
+        if (rs) fs.writeFileSync(path.join(rs.method === 3 ? dirs.rans_rows : dirs.rans, `${base}_c${i}`), Buffer.concat([sb, rs.bytes]));
         files++;
       });
     });
@@ -213,7 +219,23 @@ export function writeSeeds(outDir) {
   // from the sidecars shipped in the repository and a few documents with escapes and nesting.
   const fixtures = path.join(root, 'test', 'fixtures');
   for (const f of fs.readdirSync(fixtures)) {
-    if (f.endsWith('.tez')) fs.copyFileSync(path.join(fixtures, f), path.join(dirs.container_reader, `fixture_${f}`));
+    if (f.endsWith('.tez')) {
+      fs.copyFileSync(path.join(fixtures, f), path.join(dirs.container_reader, `fixture_${f}`));
+      // Their chunks too: the fixtures hold method 1 payloads, which the encoder no longer writes by default.
+      const tez = fs.readFileSync(path.join(fixtures, f));
+      const layout = tezip.container.openContainer(tez, 2 ** 40);
+      const hd = layout.header;
+      layout.entries.forEach((e, i) => {
+        const dims = [e.frameCount, hd.height, hd.width, hd.channels];
+        if (dims.some((d) => d < 1 || d > 256) || dims.reduce((a, b) => a * b, 1) > 2 ** 16) return;
+        const payload = Buffer.from(tezip.container.chunkPayload(tez, layout, i));
+        const sb = shapeBytes(hd.dtype, ...dims);
+        fs.writeFileSync(path.join(dirs.decode_chunk, `fixture_${f}_c${i}`), Buffer.concat([sb, payload]));
+        fs.writeFileSync(path.join(dirs.inspect_chunk, `fixture_${f}_c${i}`), payload);
+        const rs = ransSection(payload);
+        if (rs) fs.writeFileSync(path.join(rs.method === 3 ? dirs.rans_rows : dirs.rans, `fixture_${f}_c${i}`), Buffer.concat([sb, rs.bytes]));
+      });
+    }
     if (f.endsWith('.json')) fs.copyFileSync(path.join(fixtures, f), path.join(dirs.json, `fixture_${f}`));
   }
   for (const f of fs.readdirSync(path.join(root, 'samples')))

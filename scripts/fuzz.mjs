@@ -11,7 +11,7 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const buildDir = path.join(root, 'build', 'fuzz');
-const NATIVE = ['decode_chunk', 'inspect_chunk', 'rans', 'roundtrip', 'container_reader', 'json', 'prednet_model'];
+const NATIVE = ['decode_chunk', 'inspect_chunk', 'rans', 'rans_rows', 'roundtrip', 'container_reader', 'json', 'prednet_model'];
 const ALL = [...NATIVE, 'container'];
 
 function parseArgs(argv) {

@@ -54,10 +54,14 @@ size_t violations(const std::vector<T>& a, const std::vector<T>& b, Mode mode, d
   return bad;
 }
 
+static uint8_t gMethod = 0, gLanes = 0;  // the coder under test (0: the encoder's choice)
+
 template <class T>
 std::vector<uint8_t> roundTrip(const std::vector<T>& x, Shape sh, Mode mode, double eb, double eps, Predictor pk,
                                int level, const char* what) {
   EncodeParams p;
+  p.codedMethod = gMethod;
+  p.rowLanes = gLanes;
   p.dtype = dtypeOf<T>();
   p.shape = sh;
   p.mode = mode;
@@ -126,12 +130,35 @@ void syntheticSuite(std::mt19937_64& rng) {
       roundTrip(c, sh, Mode::Abs, 1.0, 0, Predictor::Auto, 1, "constant abs");
       roundTrip(c, sh, Mode::PwRel, 0, 1e-2, Predictor::Auto, 1, "constant pwrel");
     }
+  // Both coded methods, every lane count, rows wider than 32 (the vector path) and narrower, 1 and 3 channels.
+  const Shape wide[] = {{3, 9, 70, 1}, {2, 5, 37, 3}, {2, 40, 33, 1}, {4, 6, 5, 1}};
+  for (const auto& ml : {std::pair<uint8_t, uint8_t>{1, 0}, {3, 8}, {3, 16}, {3, 32}}) {
+    gMethod = ml.first;
+    gLanes = ml.second;
+    for (const Shape& sh : wide) {
+      std::vector<T> x = synthetic<T>(sh, rng, true);
+      for (Predictor pk : {Predictor::Auto, Predictor::Prev}) {
+        std::vector<uint8_t> enc = roundTrip(x, sh, Mode::Lossless, 0, 0, pk, 1, "coder lossless");
+        CHECK(enc.size() > 1 && (enc[1] == gMethod || enc[1] == 0 || enc[1] == 2), "coder: method %d, asked for %d",
+              enc.size() > 1 ? enc[1] : -1, gMethod);
+        roundTrip(x, sh, Mode::Abs, 2.5, 0, pk, 1, "coder abs");
+        roundTrip(x, sh, Mode::Abs, 1e-3, 0, pk, 1, "coder abs small");
+        roundTrip(x, sh, Mode::PwRel, 0, 1e-2, pk, 1, "coder pwrel");
+      }
+    }
+  }
+  gMethod = 0;
+  gLanes = 0;
   // Corruption: every single-byte change and every truncation must be rejected or decode to something,
   // never crash; the decoder reads no byte outside the payload (checked under ASan in the sanitizer build).
-  Shape sh{3, 9, 11, 1};
+  // Method 1, and method 3 with 8 and 32 lanes (rows of 40: the vector path where the CPU has it).
+  Shape sh{3, 9, 40, 1};
   std::vector<T> x = synthetic<T>(sh, rng, true);
+  for (const auto& ml : {std::pair<uint8_t, uint8_t>{1, 0}, {3, 8}, {3, 32}})
   for (Mode mode : {Mode::Lossless, Mode::Abs, Mode::PwRel}) {
     EncodeParams p;
+    p.codedMethod = ml.first;
+    p.rowLanes = ml.second;
     p.dtype = dtypeOf<T>();
     p.shape = sh;
     p.mode = mode;

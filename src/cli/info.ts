@@ -9,7 +9,7 @@ import { RAW_DTYPES, isRawDType } from '../io/raw.js';
 type Opts = Record<string, string | number | boolean | undefined>;
 
 /** Chunk payload methods (docs/FORMAT.md, "Chunk payload"). */
-export const METHOD_NAMES: Record<number, string> = { 0: 'stored', 1: 'coded', 2: 'zstd' };
+export const METHOD_NAMES: Record<number, string> = { 0: 'stored', 1: 'coded', 2: 'zstd', 3: 'coded-rows' };
 
 export function methodName(m: unknown): string {
   return typeof m === 'number' && METHOD_NAMES[m] ? METHOD_NAMES[m] : `unknown(${String(m)})`;

@@ -71,6 +71,10 @@ struct EncodeParams {
   int level = 1;  // effort: 0 fastest, 1 default, 2 strongest
   std::shared_ptr<const PredNetModel> prednet;  // for Predictor::PredNet; Auto also tries it when set
   PredNetOptions prednetOptions;
+  // Method of coded chunks (docs/FORMAT.md, "Chunk payload"): 0 auto (method 3, the fast one to decode,
+  // unless method 1 measures at least 2% smaller at level >= 1), 1 or 3 to force one (tests of each path).
+  uint8_t codedMethod = 0;
+  uint8_t rowLanes = 0;  // method 3's rANS states: 0 auto (32, or 8 for chunks under 2^17 elements), 8, 16, 32
 };
 
 struct ChunkInfo {  // what a chunk says about itself (for `tezip info`)

@@ -4,10 +4,9 @@
 #include <cmath>
 
 namespace tezip {
-namespace {
 
 // Scales counts to frequencies summing to kScale, every present symbol keeping at least 1.
-void normalize(const uint32_t* count, uint16_t* freq) {
+void normalizeFrequencies(const uint32_t* count, uint16_t* freq) {
   uint64_t total = 0;
   for (unsigned s = 0; s < kAlphabet; s++) total += count[s];
   std::fill(freq, freq + kAlphabet, 0);
@@ -35,8 +34,6 @@ void normalize(const uint32_t* count, uint16_t* freq) {
     }
   }
 }
-
-}  // namespace
 
 const BucketTable kBuckets;
 
@@ -66,15 +63,16 @@ void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint
   }
 }
 
-double Histograms::costBits() const {
+double tableCostBits(const uint32_t* count, unsigned contexts) {
   double bits = 0;
   uint16_t freq[kAlphabet];
-  for (unsigned c = 0; c < kContexts; c++) {
-    normalize(count[c], freq);
+  for (unsigned c = 0; c < contexts; c++) {
+    const uint32_t* h = count + size_t(c) * kAlphabet;
+    normalizeFrequencies(h, freq);
     unsigned used = 0;
     for (unsigned s = 0; s < kAlphabet; s++)
-      if (count[c][s]) {
-        bits += double(count[c][s]) * (kScaleBits - std::log2(double(freq[s])));
+      if (h[s]) {
+        bits += double(h[s]) * (kScaleBits - std::log2(double(freq[s])));
         used++;
       }
     bits += used * 16.0;
@@ -82,48 +80,77 @@ double Histograms::costBits() const {
   return bits;
 }
 
-void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histograms& h, ByteWriter& out) {
-  static_assert(kContexts <= 16, "context mask is 16 bits");
-  uint16_t freq[kContexts][kAlphabet];
-  uint16_t start[kContexts][kAlphabet];
-  uint16_t mask = 0;
-  for (unsigned c = 0; c < kContexts; c++) {
-    normalize(h.count[c], freq[c]);
-    uint32_t acc = 0;
-    for (unsigned s = 0; s < kAlphabet; s++) {
-      start[c][s] = uint16_t(acc);
-      acc += freq[c][s];
-    }
-    if (acc) mask = uint16_t(mask | (1u << c));
-  }
-  out.le<uint16_t>(mask);
-  for (unsigned c = 0; c < kContexts; c++) {
+void writeFrequencyTables(const uint16_t* freq, unsigned contexts, unsigned maskBytes, ByteWriter& out) {
+  uint32_t mask = 0;
+  for (unsigned c = 0; c < contexts; c++)
+    for (unsigned s = 0; s < kAlphabet; s++)
+      if (freq[size_t(c) * kAlphabet + s]) {
+        mask |= 1u << c;
+        break;
+      }
+  for (unsigned b = 0; b < maskBytes; b++) out.u8(uint8_t(mask >> (8 * b)));
+  for (unsigned c = 0; c < contexts; c++) {
     if (!(mask & (1u << c))) continue;
+    const uint16_t* f = freq + size_t(c) * kAlphabet;
     unsigned used = 0;
-    for (unsigned s = 0; s < kAlphabet; s++) used += freq[c][s] != 0;
+    for (unsigned s = 0; s < kAlphabet; s++) used += f[s] != 0;
     out.varint(used);
     unsigned last = 0;
     for (unsigned s = 0; s < kAlphabet; s++) {
-      if (!freq[c][s]) continue;
+      if (!f[s]) continue;
       out.varint(s - last);
-      out.varint(freq[c][s] - 1u);
+      out.varint(f[s] - 1u);
       last = s;
     }
   }
-  // x / f and x % f through a multiply by a 64-bit reciprocal (exact for x < 2^32, f <= 2^11): the
-  // division was the encoder's slowest step.
-  uint64_t rcp[kContexts][kAlphabet];
-  for (unsigned c = 0; c < kContexts; c++)
-    for (unsigned s = 0; s < kAlphabet; s++)
-      rcp[c][s] = freq[c][s] > 1 ? ~uint64_t(0) / freq[c][s] + 1 : 0;
-  // At most 16 bits per symbol, plus the two final states: written through a pointer, not push_back.
-  std::vector<uint8_t> rev(2 * n + 8);
+}
+
+void readFrequencyTable(ByteReader& in, uint32_t* tc) {
+  const uint64_t used = in.varint();
+  if (used == 0 || used > kAlphabet) throw Error(ErrorCode::Corrupt, "bad frequency table");
+  uint64_t sym = 0, acc = 0;
+  for (uint64_t k = 0; k < used; k++) {
+    const uint64_t d = in.varint();
+    if (k > 0 && d == 0) throw Error(ErrorCode::Corrupt, "bad frequency table");
+    sym += d;
+    const uint64_t f = in.varint() + 1;
+    if (sym >= kAlphabet || f > kScale || acc + f > kScale) throw Error(ErrorCode::Corrupt, "bad frequency table");
+    for (uint64_t j = 0; j < f; j++) tc[acc + j] = uint32_t(sym) | uint32_t(f) << 9 | uint32_t(acc) << 21;
+    acc += f;
+  }
+  if (acc != kScale) throw Error(ErrorCode::Corrupt, "frequency table does not sum to scale");
+}
+
+void ransEncodeLanes(const uint16_t* tok, const uint8_t* ctx, size_t n, const uint16_t* freq, unsigned lanes,
+                     size_t rowLen, ByteWriter& out) {
+  constexpr unsigned kMaxLanes = 32;
+  if (lanes == 0 || lanes > kMaxLanes || (lanes & (lanes - 1)) || (rowLen && n % rowLen))
+    throw Error(ErrorCode::Internal, "bad rANS lane layout");
+  const size_t laneMask = lanes - 1;
+  // Per (context, symbol): frequency, cumulative start, and x / f and x % f through a multiply by a 64-bit
+  // reciprocal (exact for x < 2^32, f <= 2^11): the division was the encoder's slowest step.
+  struct Sym {
+    uint64_t rcp;
+    uint32_t freq, start;
+  };
+  std::vector<Sym> sym(size_t(kMaxContexts) * kAlphabet);
+  for (size_t c = 0; c < kMaxContexts; c++) {
+    uint32_t acc = 0;
+    for (unsigned s = 0; s < kAlphabet; s++) {
+      const size_t k = c * kAlphabet + s;
+      sym[k] = Sym{freq[k] > 1 ? ~uint64_t(0) / freq[k] + 1 : 0, freq[k], acc};
+      acc += freq[k];
+    }
+  }
+  // At most 16 bits per symbol, plus the final states: written through a pointer, not push_back.
+  std::vector<uint8_t> rev(2 * n + 4 * kMaxLanes);
   uint8_t* w = rev.data();
-  uint32_t x[2] = {kRansL, kRansL};
-  for (size_t i = n; i-- > 0;) {
-    uint32_t& st = x[i & 1];
-    const unsigned c = ctx[i], s = tok[i];
-    const uint32_t f = freq[c][s];
+  uint32_t x[kMaxLanes];
+  for (unsigned k = 0; k < lanes; k++) x[k] = kRansL;
+  auto put = [&](uint32_t& st, size_t i) __attribute__((always_inline)) {
+    const Sym& e = sym[size_t(ctx[i]) * kAlphabet + tok[i]];
+    const uint32_t f = e.freq;
+    if (__builtin_expect(f == 0, 0)) throw Error(ErrorCode::Internal, "rANS: symbol without frequency");
     const uint64_t xmax = (uint64_t(kRansL >> kScaleBits) << 16) * f;
     if (st >= xmax) {  // emit 16 bits; they are read back as one little-endian word
       w[0] = uint8_t(st >> 8);
@@ -131,10 +158,18 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
       w += 2;
       st >>= 16;
     }
-    const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * rcp[c][s] >> 64) : st;
-    st = (q << kScaleBits) + (st - q * f) + start[c][s];
+    const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * e.rcp >> 64) : st;
+    st = (q << kScaleBits) + (st - q * f) + e.start;
+  };
+  if (rowLen) {
+    for (size_t base = n; base > 0;) {
+      base -= rowLen;
+      for (size_t j = rowLen; j-- > 0;) put(x[j & laneMask], base + j);
+    }
+  } else {
+    for (size_t i = n; i-- > 0;) put(x[i & laneMask], i);
   }
-  for (int k = 1; k >= 0; k--)
+  for (unsigned k = lanes; k-- > 0;)
     for (int b = 3; b >= 0; b--) *w++ = uint8_t(x[k] >> (8 * b));
   rev.resize(size_t(w - rev.data()));
   std::reverse(rev.begin(), rev.end());
@@ -142,29 +177,19 @@ void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histogr
   out.bytes(rev.data(), rev.size());
 }
 
+void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histograms& h, ByteWriter& out) {
+  std::vector<uint16_t> freq(size_t(kMaxContexts) * kAlphabet);
+  for (unsigned c = 0; c < kContexts; c++) normalizeFrequencies(h.count[c], freq.data() + size_t(c) * kAlphabet);
+  writeFrequencyTables(freq.data(), kContexts, 2, out);
+  ransEncodeLanes(tok, ctx, n, freq.data(), 2, 0, out);
+}
+
 RansDecoder::RansDecoder(ByteReader& in) {
   const uint16_t mask = in.le<uint16_t>();
   // Contexts absent from the mask get an all-invalid table: reaching one means the stream is corrupt.
-  table_.assign(size_t(kContexts) * kScale, 0x1ffu | (1u << 9));  // symbol 511: invalid
-  for (unsigned c = 0; c < kContexts; c++) {
-    if (!(mask & (1u << c))) continue;
-    uint64_t used = in.varint();
-    if (used == 0 || used > kAlphabet) throw Error(ErrorCode::Corrupt, "bad frequency table");
-    uint32_t* tc = table_.data() + size_t(c) * kScale;
-    uint64_t sym = 0, acc = 0;
-    for (uint64_t k = 0; k < used; k++) {
-      uint64_t d = in.varint();
-      if (k > 0 && d == 0) throw Error(ErrorCode::Corrupt, "bad frequency table");
-      sym += d;
-      uint64_t f = in.varint() + 1;
-      if (sym >= kAlphabet || f > kScale || acc + f > kScale)
-        throw Error(ErrorCode::Corrupt, "bad frequency table");
-      for (uint64_t j = 0; j < f; j++)
-        tc[acc + j] = uint32_t(sym) | uint32_t(f) << 9 | uint32_t(acc) << 21;
-      acc += f;
-    }
-    if (acc != kScale) throw Error(ErrorCode::Corrupt, "frequency table does not sum to scale");
-  }
+  table_.assign(size_t(kContexts) * kScale, kInvalidSlot);
+  for (unsigned c = 0; c < kContexts; c++)
+    if (mask & (1u << c)) readFrequencyTable(in, table_.data() + size_t(c) * kScale);
   uint64_t len = in.varint();
   if (len < 8) throw Error(ErrorCode::Corrupt, "entropy-coded stream too short");
   const uint8_t* p = in.take(size_t(len));

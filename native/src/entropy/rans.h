@@ -11,7 +11,8 @@
 
 namespace tezip {
 
-constexpr unsigned kContexts = 16;
+constexpr unsigned kContexts = 16;      // method 1
+constexpr unsigned kMaxContexts = 24;  // the most any method uses (method 3)
 constexpr unsigned kScaleBits = 11;
 constexpr uint32_t kScale = 1u << kScaleBits;
 constexpr uint32_t kRansL = 1u << 16;  // state in [2^16, 2^32), renormalised 16 bits at a time
@@ -116,15 +117,37 @@ inline void rowContextParts(const uint8_t* m, const uint8_t* mprev, size_t y, si
 // Fills ctx[] for a whole chunk of tokens (frames × frameLen).
 void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx);
 
-struct Histograms {
-  uint32_t count[kContexts][kAlphabet] = {};
+double tableCostBits(const uint32_t* count, unsigned contexts);  // count: contexts × kAlphabet
+
+// Token counts per context, for NC contexts (16 for method 1, 24 for method 3).
+template <unsigned NC>
+struct ContextHistograms {
+  static constexpr unsigned kCount = NC;
+  uint32_t count[NC][kAlphabet] = {};
   void add(const uint16_t* tok, const uint8_t* ctx, size_t n) {
     for (size_t i = 0; i < n; i++) count[ctx[i]][tok[i]]++;
   }
-  double costBits() const;  // coded size estimate, tables included
+  double costBits() const { return tableCostBits(&count[0][0], NC); }  // coded size estimate, tables included
 };
+using Histograms = ContextHistograms<kContexts>;
 
-// Writes tables and the rANS stream for tok[0..n) under ctx[0..n).
+// The parts both coded methods share (docs/FORMAT.md, "tables"): frequencies scaled to kScale, the tables'
+// serialisation (a context mask of `maskBytes` bytes, then each present context's symbol/frequency list),
+// and the decoder's slot tables, symbol | frequency << 9 | start << 21 for each of the kScale slots.
+void normalizeFrequencies(const uint32_t* count, uint16_t* freq);
+// freq: contexts × kAlphabet (normalised).
+void writeFrequencyTables(const uint16_t* freq, unsigned contexts, unsigned maskBytes, ByteWriter& out);
+// Reads one present context's list and fills its kScale slots.
+void readFrequencyTable(ByteReader& in, uint32_t* slots);
+constexpr uint32_t kInvalidSlot = 0x1ffu | (1u << 9);  // symbol 511 (>= kAlphabet): reaching it means corruption
+
+// Encodes tok[i] under ctx[i] (freq: kMaxContexts × kAlphabet, normalised) with `lanes` interleaved states
+// (2, 8, 16 or 32): element i uses state (i mod rowLen) mod lanes, or i mod lanes when rowLen is 0. Writes the varint
+// length and the stream, which starts with the `lanes` final states as little-endian u32.
+void ransEncodeLanes(const uint16_t* tok, const uint8_t* ctx, size_t n, const uint16_t* freq, unsigned lanes,
+                     size_t rowLen, ByteWriter& out);
+
+// Writes tables and the rANS stream for tok[0..n) under ctx[0..n) (method 1: two states, element i using i mod 2).
 void ransEncode(const uint16_t* tok, const uint8_t* ctx, size_t n, const Histograms& h, ByteWriter& out);
 
 class RansDecoder {
