@@ -85,6 +85,14 @@ describe('golden fixtures (test/fixtures, written by make-fixtures.mjs)', () => 
     assert.ok(manifest.fixtures.some((f) => f.writer === 'createEncoder'));
   });
 
+  it('cover both coded chunk methods: 1 (the first fixtures) and 3 (row lanes) for every dtype × mode', () => {
+    const methods = (f: Fixture) => tezip.inspect(fs.readFileSync(path.join(FIXTURES, f.file))).chunks.map((c) => c.method);
+    assert.ok(manifest.fixtures.some((f) => methods(f).includes(1)));
+    const rows = new Set(manifest.fixtures.filter((f) => methods(f).includes(3)).map((f) => `${f.dtype}-${f.mode}`));
+    for (const d of ['uint8', 'uint16', 'int16', 'int32', 'float32', 'float64'])
+      for (const m of ['lossless', 'abs', 'rel', 'absrel', 'pwrel']) assert.ok(rows.has(`${d}-${m}`), `${d}-${m} in method 3`);
+  });
+
   for (const fx of manifest.fixtures) {
     it(`${fx.file} decodes bit-exactly and within its bound (sync, async, openTez, stream)`, async () => {
       const tez = fs.readFileSync(path.join(FIXTURES, fx.file));

@@ -86,20 +86,38 @@ std::string jsNumber(double v) {
   return neg ? "-" + out : out;
 }
 
+// v.toExponential(p - 1) as ECMAScript writes it: p significant digits, a tie rounded to the larger magnitude
+// (printf rounds an exact tie, such as 1.125 to two decimals, to even). The digit after the kept ones decides
+// (>= 5: up), read from printf's 120-digit expansion.
+std::string jsExponential(double v, int p) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%.120e", std::fabs(v));
+  const std::string s = buf;
+  const size_t e = s.find('e');
+  int exp = std::atoi(s.c_str() + e + 1);
+  const std::string all = s.substr(0, 1) + s.substr(2, e - 2);
+  std::string d = all.substr(0, size_t(p));
+  if (all[size_t(p)] >= '5') {
+    int i = p - 1;
+    while (i >= 0 && d[size_t(i)] == '9') d[size_t(i--)] = '0';
+    if (i < 0) {
+      d = "1" + d.substr(0, size_t(p - 1));
+      exp++;
+    } else {
+      d[size_t(i)]++;
+    }
+  }
+  return (v < 0 ? "-" : "") + d.substr(0, 1) + (p > 1 ? "." + d.substr(1) : "") + "e" + (exp >= 0 ? "+" : "-") +
+         std::to_string(std::abs(exp));
+}
+
 // src/cli/compress.ts fmt(v, 3).
 std::string fmt3(double v) {
   if (v == 0) return "0";
   if (!std::isfinite(v)) return jsNumber(v);
-  char buf[40];
-  if (std::fabs(v) >= 1e-3 && std::fabs(v) < 1e6) {
-    std::snprintf(buf, sizeof buf, "%.2e", v);
-    return jsNumber(std::strtod(buf, nullptr));
-  }
-  std::snprintf(buf, sizeof buf, "%.2e", v);  // toExponential(2): no zero padding in the exponent
-  std::string s = buf;
-  const size_t e = s.find('e');
-  const int exp = std::atoi(s.c_str() + e + 1);
-  return s.substr(0, e) + "e" + (exp >= 0 ? "+" : "-") + std::to_string(std::abs(exp));
+  const std::string e = jsExponential(v, 3);
+  if (std::fabs(v) >= 1e-3 && std::fabs(v) < 1e6) return jsNumber(std::strtod(e.c_str(), nullptr));  // +v.toPrecision(3)
+  return e;
 }
 
 // ---------- arguments (the subset of src/cli/args.ts this path takes) ----------
