@@ -46,20 +46,32 @@ const boundArb: fc.Arbitrary<Bound> = fc.oneof(
   fc.double({ min: 1e-6, max: 0.999, noNaN: true }).map((pwrel): Bound => ({ mode: 'pwrel', pwrel })),
 );
 
-const caseArb = fc
-  .tuple(fc.constantFrom(...DTYPES), shapeArb, boundArb, fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }))
-  .chain(([dtype, shape, bound, chunkFrames]) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    return fc
-      .oneof(
-        fc.array(valueArb(dtype), { minLength: n, maxLength: n }),
-        // smooth data, the kind predictors like
-        fc.tuple(fc.double({ min: -100, max: 100, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true })).map(([a, b]) =>
-          Array.from({ length: n }, (_, i) => a + b * Math.sin(i / 3)),
-        ),
-      )
-      .map((values) => ({ dtype, shape, bound, chunkFrames, values }));
-  });
+// Rows wide enough for the vector decoder of chunk method 3 (32 lanes: rows of 32 elements or more).
+const wideShapeArb = fc.tuple(
+  fc.integer({ min: 1, max: 3 }),
+  fc.integer({ min: 1, max: 5 }),
+  fc.integer({ min: 1, max: 70 }),
+  fc.constantFrom(0, 1, 3),
+).map(([t, h, w, c]) => (c === 0 ? [t, h, w] : [t, h, w, c]));
+
+const caseArb = caseArbFor(shapeArb);
+
+function caseArbFor(shapes: fc.Arbitrary<number[]>) {
+  return fc
+    .tuple(fc.constantFrom(...DTYPES), shapes, boundArb, fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }))
+    .chain(([dtype, shape, bound, chunkFrames]) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return fc
+        .oneof(
+          fc.array(valueArb(dtype), { minLength: n, maxLength: n }),
+          // smooth data, the kind predictors like
+          fc.tuple(fc.double({ min: -100, max: 100, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true })).map(([a, b]) =>
+            Array.from({ length: n }, (_, i) => a + b * Math.sin(i / 3)),
+          ),
+        )
+        .map((values) => ({ dtype, shape, bound, chunkFrames, values }));
+    });
+}
 
 function toArray(dtype: DType, values: number[]) {
   const a = new CTORS[dtype](values.length);
@@ -82,6 +94,27 @@ describe('properties (fast-check)', () => {
         checkBound(data, out.data, bound);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('every chunk coder (method 1; method 3 with 8, 16 and 32 lanes) holds the bound, rows up to 210 elements', () => {
+    // TEZIP_CODER forces the coder of the native encoder (docs/FORMAT.md); it is read at every chunk.
+    fc.assert(
+      fc.property(caseArbFor(wideShapeArb), fc.constantFrom('1', '3/8', '3/16', '3/32'), (c, coder) => {
+        const data = toArray(c.dtype, c.values);
+        process.env.TEZIP_CODER = coder;
+        let packed: Uint8Array;
+        try {
+          packed = tezip.compressSync({ data, shape: c.shape }, { ...optionsFor(c.bound), chunkFrames: c.chunkFrames });
+        } finally {
+          delete process.env.TEZIP_CODER;
+        }
+        const want = coder === '1' ? 1 : 3;
+        for (const k of tezip.inspect(packed).chunks) assert.ok([0, 2, want].includes(k.method), `method ${k.method} under ${coder}`);
+        const out = tezip.decompressSync(packed);
+        checkBound(data, out.data, c.bound);
+      }),
+      { numRuns: 300 },
     );
   });
 

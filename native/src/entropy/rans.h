@@ -1,7 +1,8 @@
 // Context-adaptive static rANS over hybrid tokens. Contexts come from the tokens of already-coded
 // neighbours (previous row, two columns back, same pixel in the previous frame), so the decoder derives
 // them before it reconstructs any value. Two interleaved 32-bit states, 16-bit renormalisation, 11-bit
-// probabilities; one frequency table per context, stored in the chunk.
+// probabilities; one frequency table per context, stored in the chunk. This is chunk method 1's coder; the
+// table and stream helpers below also serve method 3's (rans_rows.h).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -122,7 +123,6 @@ double tableCostBits(const uint32_t* count, unsigned contexts);  // count: conte
 // Token counts per context, for NC contexts (16 for method 1, 24 for method 3).
 template <unsigned NC>
 struct ContextHistograms {
-  static constexpr unsigned kCount = NC;
   uint32_t count[NC][kAlphabet] = {};
   void add(const uint16_t* tok, const uint8_t* ctx, size_t n) {
     for (size_t i = 0; i < n; i++) count[ctx[i]][tok[i]]++;
@@ -142,8 +142,8 @@ void readFrequencyTable(ByteReader& in, uint32_t* slots);
 constexpr uint32_t kInvalidSlot = 0x1ffu | (1u << 9);  // symbol 511 (>= kAlphabet): reaching it means corruption
 
 // Encodes tok[i] under ctx[i] (freq: kMaxContexts × kAlphabet, normalised) with `lanes` interleaved states
-// (2, 8, 16 or 32): element i uses state (i mod rowLen) mod lanes, or i mod lanes when rowLen is 0. Writes the varint
-// length and the stream, which starts with the `lanes` final states as little-endian u32.
+// (2, 8, 16 or 32): element i uses state (i mod rowLen) mod lanes, or i mod lanes when rowLen is 0. Writes the
+// varint length and the stream, which starts with the `lanes` final states as little-endian u32.
 void ransEncodeLanes(const uint16_t* tok, const uint8_t* ctx, size_t n, const uint16_t* freq, unsigned lanes,
                      size_t rowLen, ByteWriter& out);
 

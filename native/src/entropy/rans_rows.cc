@@ -135,15 +135,16 @@ struct WordPermutations {
 };
 const WordPermutations kWordPerm;
 
-// Rows of groups·G·8 elements, G vectors of eight states each (lanes = 8·G). The stream must hold 16 bytes
-// past every group's read position: the caller checks 2·n + 16. Returns the OR of (symbol + 255) of all.
+// The first groups·8 elements of a row, G vectors of eight states each (lanes = 8·G; group g uses vector
+// g mod G). The stream must hold 16 bytes past every group's read position: the caller checks 2·n + 16.
+// Returns the OR of (symbol + 255) of all.
 // The context of a sum is computed, not looked up (a gather costs as much as the rest of a step): for
 // s >= 8, the bucket 8 + 2·(g − 3) + bit (g − 1) of s is (the bits of float(s)) >> 22, less 252 (exponent
 // 127 + g, then the mantissa's top bit); the context's block offset then comes from three 8-entry
 // permutations (offs: 24 offsets).
 template <unsigned G>
 __attribute__((target("avx2,popcnt"))) unsigned decodeLanesAvx2(const uint32_t* T, const uint32_t* offs,
-                                                                 const uint16_t* sums, size_t rounds, uint16_t* tok,
+                                                                 const uint16_t* sums, size_t groups, uint16_t* tok,
                                                                  uint32_t* state, const uint8_t*& pp) {
   const __m256i off0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offs));
   const __m256i off1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offs + 8));
@@ -155,34 +156,42 @@ __attribute__((target("avx2,popcnt"))) unsigned decodeLanesAvx2(const uint32_t* 
   const __m256i m12 = _mm256_set1_epi32(0xfff), below = _mm256_set1_epi32(kRansL - 1), c255 = _mm256_set1_epi32(255);
   __m256i bad = _mm256_setzero_si256();
   const uint8_t* p = pp;
+  // One step of the eight lanes of vector V for elements J … J + 7 (group J / 8 of the row). A macro: a
+  // lambda would not carry this function's target("avx2").
+#define TEZIP_AVX2_STEP(V, J)                                                                                   \
+  {                                                                                                             \
+    const unsigned v_ = (V);                                                                                    \
+    const size_t j_ = (J);                                                                                      \
+    const __m256i s = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sums + j_)));      \
+    __m256i bk = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(s)), 22), c252);     \
+    bk = _mm256_blendv_epi8(bk, s, _mm256_cmpgt_epi32(_mm256_set1_epi32(8), s));  /* s < 8: the bucket is s */  \
+    __m256i o = _mm256_permutevar8x32_epi32(off0, bk);                                                          \
+    o = _mm256_blendv_epi8(o, _mm256_permutevar8x32_epi32(off1, bk), _mm256_cmpgt_epi32(bk, c7));               \
+    o = _mm256_blendv_epi8(o, _mm256_permutevar8x32_epi32(off2, bk), _mm256_cmpgt_epi32(bk, c15));              \
+    const __m256i slot = _mm256_and_si256(x[v_], slotMask);                                                     \
+    const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(T), _mm256_add_epi32(o, slot), 4);    \
+    const __m256i sym = _mm256_and_si256(e, m9);                                                                \
+    const __m256i f = _mm256_and_si256(_mm256_srli_epi32(e, 9), m12);                                           \
+    __m256i xs = _mm256_mullo_epi32(f, _mm256_srli_epi32(x[v_], kScaleBits));                                   \
+    xs = _mm256_add_epi32(xs, _mm256_sub_epi32(slot, _mm256_srli_epi32(e, 21)));                                \
+    const __m256i need = _mm256_cmpeq_epi32(_mm256_min_epu32(xs, below), xs);  /* xs < 2^16 */                  \
+    const unsigned mask = unsigned(_mm256_movemask_ps(_mm256_castsi256_ps(need)));                              \
+    const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));          \
+    const __m256i w = _mm256_permutevar8x32_epi32(                                                              \
+        words, _mm256_load_si256(reinterpret_cast<const __m256i*>(kWordPerm.idx[mask])));                       \
+    x[v_] = _mm256_blendv_epi8(xs, _mm256_or_si256(_mm256_slli_epi32(xs, 16), w), need);                        \
+    p += 2 * unsigned(__builtin_popcount(mask));                                                                \
+    bad = _mm256_or_si256(bad, _mm256_add_epi32(sym, c255));                                                    \
+    const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(sym), _mm256_extracti128_si256(sym, 1));     \
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(tok + j_), packed);                                             \
+  }
+  const size_t rounds = groups / G;
   for (size_t r = 0; r < rounds; r++) {
 #pragma GCC unroll 4
-    for (unsigned v = 0; v < G; v++) {
-      const size_t j = (r * G + v) * 8;
-      const __m256i s = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sums + j)));
-      __m256i b = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(s)), 22), c252);
-      b = _mm256_blendv_epi8(b, s, _mm256_cmpgt_epi32(_mm256_set1_epi32(8), s));  // s < 8: the bucket is s
-      __m256i o = _mm256_permutevar8x32_epi32(off0, b);
-      o = _mm256_blendv_epi8(o, _mm256_permutevar8x32_epi32(off1, b), _mm256_cmpgt_epi32(b, c7));
-      o = _mm256_blendv_epi8(o, _mm256_permutevar8x32_epi32(off2, b), _mm256_cmpgt_epi32(b, c15));
-      const __m256i slot = _mm256_and_si256(x[v], slotMask);
-      const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(T), _mm256_add_epi32(o, slot), 4);
-      const __m256i sym = _mm256_and_si256(e, m9);
-      const __m256i f = _mm256_and_si256(_mm256_srli_epi32(e, 9), m12);
-      __m256i xs = _mm256_mullo_epi32(f, _mm256_srli_epi32(x[v], kScaleBits));
-      xs = _mm256_add_epi32(xs, _mm256_sub_epi32(slot, _mm256_srli_epi32(e, 21)));
-      const __m256i need = _mm256_cmpeq_epi32(_mm256_min_epu32(xs, below), xs);  // xs < 2^16
-      const unsigned mask = unsigned(_mm256_movemask_ps(_mm256_castsi256_ps(need)));
-      const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-      const __m256i w = _mm256_permutevar8x32_epi32(
-          words, _mm256_load_si256(reinterpret_cast<const __m256i*>(kWordPerm.idx[mask])));
-      x[v] = _mm256_blendv_epi8(xs, _mm256_or_si256(_mm256_slli_epi32(xs, 16), w), need);
-      p += 2 * unsigned(__builtin_popcount(mask));
-      bad = _mm256_or_si256(bad, _mm256_add_epi32(sym, c255));
-      const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(sym), _mm256_extracti128_si256(sym, 1));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(tok + j), packed);
-    }
+    for (unsigned v = 0; v < G; v++) TEZIP_AVX2_STEP(v, (r * G + v) * 8)
   }
+  for (size_t g = rounds * G; g < groups; g++) TEZIP_AVX2_STEP(unsigned(g % G), g * 8)  // the last < G groups
+#undef TEZIP_AVX2_STEP
   for (unsigned v = 0; v < G; v++) _mm256_store_si256(reinterpret_cast<__m256i*>(state + 8 * v), x[v]);
   pp = p;
   alignas(32) uint32_t b[8];
@@ -196,16 +205,16 @@ __attribute__((target("avx2,popcnt"))) unsigned decodeLanesAvx2(const uint32_t* 
 void RowRansDecoder::decodeRow(const uint16_t* sums, size_t n, uint16_t* tok) {
   size_t j = 0;
 #if defined(__x86_64__)
-  const size_t rounds = n / lanes_;
-  if (simd_ && rounds && size_t(end_ - p_) >= 2 * n + 16) {
+  const size_t groups = n / 8;
+  if (simd_ && groups && size_t(end_ - p_) >= 2 * n + 16) {
     unsigned bad = 0;
     switch (lanes_) {
-      case 8: bad = decodeLanesAvx2<1>(table_.data(), ctxOff_, sums, rounds, tok, state_, p_); break;
-      case 16: bad = decodeLanesAvx2<2>(table_.data(), ctxOff_, sums, rounds, tok, state_, p_); break;
-      default: bad = decodeLanesAvx2<4>(table_.data(), ctxOff_, sums, rounds, tok, state_, p_); break;
+      case 8: bad = decodeLanesAvx2<1>(table_.data(), ctxOff_, sums, groups, tok, state_, p_); break;
+      case 16: bad = decodeLanesAvx2<2>(table_.data(), ctxOff_, sums, groups, tok, state_, p_); break;
+      default: bad = decodeLanesAvx2<4>(table_.data(), ctxOff_, sums, groups, tok, state_, p_); break;
     }
     if (bad & 0x200u) throw Error(ErrorCode::Corrupt, "entropy-coded stream is corrupt");
-    j = rounds * lanes_;
+    j = groups * 8;
   }
 #endif
   decodeScalar(sums, j, n, tok);

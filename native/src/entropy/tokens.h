@@ -89,10 +89,23 @@ class BitReader {
 
  private:
   uint32_t get32(unsigned n) {
-    while (fill_ < n) {
-      if (p_ == end_) throw Error(ErrorCode::Corrupt, "extra-bits stream ends early");
-      acc_ |= uint64_t(*p_++) << fill_;
-      fill_ += 8;
+    if (fill_ < n) {
+      if (end_ - p_ >= 8) {
+        // Eight bytes at once, keeping the whole bytes that fit; the bits above them are those of the next
+        // bytes, which the next refill ORs in again at the same places.
+        uint64_t w = 0;
+        for (int k = 0; k < 8; k++) w |= uint64_t(p_[k]) << (8 * k);  // one load on little-endian hosts
+        acc_ |= w << fill_;
+        const unsigned take = (63 - fill_) >> 3;
+        p_ += take;
+        fill_ += 8 * take;
+      } else {
+        while (fill_ < n) {
+          if (p_ == end_) throw Error(ErrorCode::Corrupt, "extra-bits stream ends early");
+          acc_ |= uint64_t(*p_++) << fill_;
+          fill_ += 8;
+        }
+      }
     }
     uint32_t v = uint32_t(acc_ & ((uint64_t(1) << n) - 1));
     acc_ >>= n;
