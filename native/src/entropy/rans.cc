@@ -152,12 +152,13 @@ void ransEncodeLanes(const uint16_t* tok, const uint8_t* ctx, size_t n, const ui
     const uint32_t f = e.freq;
     if (__builtin_expect(f == 0, 0)) throw Error(ErrorCode::Internal, "rANS: symbol without frequency");
     const uint64_t xmax = (uint64_t(kRansL >> kScaleBits) << 16) * f;
-    if (st >= xmax) {  // emit 16 bits; they are read back as one little-endian word
-      w[0] = uint8_t(st >> 8);
-      w[1] = uint8_t(st);
-      w += 2;
-      st >>= 16;
-    }
+    // Emit 16 bits when the state is too large for the symbol, without a branch (which the data makes
+    // unpredictable): the two bytes are always written and kept only then. Read back as a little-endian word.
+    const bool emit = st >= xmax;
+    w[0] = uint8_t(st >> 8);
+    w[1] = uint8_t(st);
+    w += emit ? 2 : 0;
+    st = emit ? st >> 16 : st;
     const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * e.rcp >> 64) : st;
     st = (q << kScaleBits) + (st - q * f) + e.start;
   };

@@ -1,5 +1,7 @@
 #include "residuals.h"
 
+#include "../core/cpu.h"
+
 namespace tezip {
 namespace {
 
@@ -111,12 +113,6 @@ inline void inverse(U* r, const Layout& l, Predictor pk) {
 }
 
 }  // namespace
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TEZIP_CLONES __attribute__((target_clones("avx2", "default"), optimize("O3")))
-#else
-#define TEZIP_CLONES
-#endif
 
 #define TEZIP_RESIDUALS(U)                                                                            \
   TEZIP_CLONES void forwardResiduals(U* k, const Layout& l, Predictor pk) { forward(k, l, pk); } \

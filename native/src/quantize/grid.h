@@ -47,8 +47,9 @@ inline T gridValue(int64_t minK, uint64_t u, double bin) {
 // 2^32 or more). Written as branch-free passes that vectorise: k is rounded with the 1.5·2^52 trick, kept
 // as a binary64 integer, and k − minK taken from the low bits of (k − minK) + 2^52.
 template <class T>
-bool gridQuantize(const T* x, size_t n, double eb, GridParams& p, std::vector<typename OrderedBits<T>::U>& u,
-                  std::vector<uint64_t>& escapes) {
+__attribute__((always_inline)) inline bool gridQuantizeImpl(const T* x, size_t n, double eb, GridParams& p,
+                                                            std::vector<typename OrderedBits<T>::U>& u,
+                                                            std::vector<uint64_t>& escapes) {
   using U = typename OrderedBits<T>::U;
   const double inv = 1.0 / p.bin, bin = p.bin, magic = 0x1.8p52;
   // k_i (round to nearest, ties to even) and whether the grid holds x_i within the bound
@@ -95,5 +96,11 @@ bool gridQuantize(const T* x, size_t n, double eb, GridParams& p, std::vector<ty
   }
   return true;
 }
+
+// The same, compiled for AVX2 and for the baseline, picked at run time (grid.cc).
+bool gridQuantize(const float* x, size_t n, double eb, GridParams& p, std::vector<uint32_t>& u,
+                  std::vector<uint64_t>& escapes);
+bool gridQuantize(const double* x, size_t n, double eb, GridParams& p, std::vector<uint64_t>& u,
+                  std::vector<uint64_t>& escapes);
 
 }  // namespace tezip
