@@ -38,29 +38,22 @@ void normalizeFrequencies(const uint32_t* count, uint16_t* freq) {
 const BucketTable kBuckets;
 
 void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx) {
-  const size_t fl = g.frameLen();
-  std::vector<uint8_t> ma(fl), mb(fl);
-  uint8_t* cur = ma.data();
-  uint8_t* prev = mb.data();
-  for (size_t t = 0; t < frames; t++) {
-    if (t) std::swap(cur, prev);
-    const uint16_t* tk = tok + t * fl;
-    for (size_t j = 0; j < fl; j++) cur[j] = tokMag(tk[j]);
-    uint8_t* c = ctx + t * fl;
+  std::vector<uint16_t> part(g.rowLen);
+  forEachFrameMagnitudes(tok, frames, g, [&](size_t t, const uint8_t* cur, const uint8_t* prev) {
+    uint8_t* c = ctx + t * g.frameLen();
     if (g.chans == 1 && g.rowLen >= 4) {  // every magnitude is known here: whole rows at a time
       const size_t W = g.rowLen;
-      std::vector<uint16_t> part(W);
       for (size_t y = 0; y < g.rows; y++) {
         const uint8_t* m = cur + y * W;
-        rowContextParts(m, t ? prev + y * W : nullptr, y, W, part.data());
+        rowContextParts(m, prev ? prev + y * W : nullptr, y, W, part.data());
         for (size_t x = 2; x < W; x++) part[x] = uint16_t(part[x] + m[x - 2]);
         for (size_t x = 0; x < W; x++) c[y * W + x] = kBuckets.b[part[x]];
       }
-      continue;
+      return;
     }
     auto put = [c](size_t j, unsigned k) { c[j] = uint8_t(k); };
-    forEachFrameContext(cur, t ? prev : nullptr, g, put);
-  }
+    forEachFrameContext(cur, prev, g, put);
+  });
 }
 
 double tableCostBits(const uint32_t* count, unsigned contexts) {

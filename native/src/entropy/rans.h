@@ -5,6 +5,7 @@
 // table and stream helpers below also serve method 3's (rans_rows.h).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "../core/bytes.h"
@@ -117,6 +118,22 @@ inline void rowContextParts(const uint8_t* m, const uint8_t* mprev, size_t y, si
 
 // Fills ctx[] for a whole chunk of tokens (frames × frameLen).
 void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx);
+
+// For each frame t of a chunk's tokens: f(t, cur, prev), cur holding the token magnitudes of frame t and prev
+// those of frame t − 1 (null for t = 0). The encoders' context passes of both methods.
+template <class F>
+void forEachFrameMagnitudes(const uint16_t* tok, size_t frames, const Geometry& g, F&& f) {
+  const size_t fl = g.frameLen();
+  std::vector<uint8_t> ma(fl), mb(fl);
+  uint8_t* cur = ma.data();
+  uint8_t* prev = mb.data();
+  for (size_t t = 0; t < frames; t++) {
+    if (t) std::swap(cur, prev);
+    const uint16_t* tk = tok + t * fl;
+    for (size_t j = 0; j < fl; j++) cur[j] = tokMag(tk[j]);
+    f(t, cur, t ? prev : nullptr);
+  }
+}
 
 double tableCostBits(const uint32_t* count, unsigned contexts);  // count: contexts × kAlphabet
 

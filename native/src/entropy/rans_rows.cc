@@ -54,21 +54,14 @@ void rowContextSums(const uint8_t* m, const uint8_t* mprev, size_t y, const Geom
 }
 
 void computeRowContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx) {
-  const size_t fl = g.frameLen();
-  std::vector<uint8_t> ma(fl), mb(fl);
   std::vector<uint16_t> sums(g.rowLen);
-  uint8_t* cur = ma.data();
-  uint8_t* prev = mb.data();
-  for (size_t t = 0; t < frames; t++) {
-    if (t) std::swap(cur, prev);
-    const uint16_t* tk = tok + t * fl;
-    for (size_t j = 0; j < fl; j++) cur[j] = tokMag(tk[j]);
+  forEachFrameMagnitudes(tok, frames, g, [&](size_t t, const uint8_t* cur, const uint8_t* prev) {
     for (size_t y = 0; y < g.rows; y++) {
-      rowContextSums(cur, t ? prev : nullptr, y, g, sums.data());
-      uint8_t* c = ctx + t * fl + y * g.rowLen;
+      rowContextSums(cur, prev, y, g, sums.data());
+      uint8_t* c = ctx + t * g.frameLen() + y * g.rowLen;
       for (size_t j = 0; j < g.rowLen; j++) c[j] = kRowBucketTable.b[sums[j]];
     }
-  }
+  });
 }
 
 void ransEncodeRows(const uint16_t* tok, const uint8_t* ctx, size_t n, size_t rowLen, unsigned lanes,
