@@ -7,6 +7,7 @@
 // Values the grid cannot hold within the bound (NaN, ±Inf, too large, or outside the bound once rounded to T)
 // are escapes: stored raw, with their positions, and patched in after decoding.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -52,36 +53,57 @@ __attribute__((always_inline)) inline bool gridQuantizeImpl(const T* x, size_t n
                                                             std::vector<uint64_t>& escapes) {
   using U = typename OrderedBits<T>::U;
   const double inv = 1.0 / p.bin, bin = p.bin, magic = 0x1.8p52;
-  // k_i (round to nearest, ties to even) and whether the grid holds x_i within the bound
+  // k_i (round to nearest, ties to even) and whether the grid holds x_i within the bound. Written without
+  // branches (selects and bitwise ands) so that the loops below vectorise.
   auto point = [=](T xi, double& kr) __attribute__((always_inline)) {
     const double q = double(xi) * inv;
-    const bool inRange = std::fabs(q) < kGridMaxK;  // false for NaN and ±Inf
-    kr = inRange ? (q + magic) - magic : 0.0;
+    // |q| < 2^50 − 1, so that |k| < 2^50 after rounding (the bound a reader checks minK against); false for
+    // NaN and ±Inf
+    const bool inRange = std::fabs(q) < kGridMaxK - 1;
+    const double kq = (q + magic) - magic;
+    kr = inRange ? kq : 0.0;
     const T r = T(kr * bin);  // = gridValue(minK, k − minK, bin): both sums are exact
-    return inRange && std::fabs(double(r) - double(xi)) <= eb;  // false for r = ±Inf
+    return inRange & (std::fabs(double(r) - double(xi)) <= eb);  // false for r = ±Inf
   };
-  double lo = kGridMaxK, hi = -kGridMaxK;
-  size_t bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    double kr;
-    const bool ok = point(x[i], kr);
-    lo = ok && kr < lo ? kr : lo;
-    hi = ok && kr > hi ? kr : hi;
-    bad += !ok;
+  // The range of the k in integers (min/max of doubles do not vectorise under IEEE rules): |k| < 2^50, so
+  // k + 1.5·2^52 holds k in its low bits.
+  constexpr int64_t kMaxK = int64_t(1) << 50, kMagicBits = 0x4338000000000000;
+  int64_t lo = kMaxK, hi = -kMaxK, nbad = 0;
+  constexpr size_t kBlock = 512;
+  int64_t kl[kBlock], kh[kBlock];  // per block: k, or ±2^50 where the grid misses (counted bad: |k| < 2^50)
+  for (size_t b0 = 0; b0 < n; b0 += kBlock) {
+    const size_t m = std::min(kBlock, n - b0);
+    for (size_t i = 0; i < m; i++) {
+      double kr;
+      const bool ok = point(x[b0 + i], kr);
+      const double b = kr + magic;
+      int64_t ki;
+      std::memcpy(&ki, &b, 8);
+      ki -= kMagicBits;
+      kl[i] = ok ? ki : kMaxK;
+      kh[i] = ok ? ki : -kMaxK;
+    }
+    for (size_t i = 0; i < m; i++) {
+      lo = std::min(lo, kl[i]);
+      hi = std::max(hi, kh[i]);
+      nbad += int64_t(kl[i] == kMaxK);
+    }
   }
-  if (lo > hi || hi - lo >= 0x1p32) return false;
-  p.minK = int64_t(lo);
+  const size_t bad = size_t(nbad);
+  if (lo > hi || hi - lo >= (int64_t(1) << 32)) return false;
+  p.minK = lo;
   const uint64_t span = uint64_t(hi - lo);
   p.bits = uint8_t(span ? 64 - __builtin_clzll(span) : 1);
   u.resize(n);
-  const double base = 0x1p52 - lo;  // exact: |lo| < 2^50
+  const double base = 0x1p52 - double(lo);  // exact: |lo| < 2^50
+  U* const uo = u.data();
   for (size_t i = 0; i < n; i++) {
     double kr;
     const bool ok = point(x[i], kr);
     const double b = kr + base;  // 2^52 + (k − minK), exact
     uint64_t bits;
     std::memcpy(&bits, &b, 8);
-    u[i] = ok ? U(uint32_t(bits)) : U(0);
+    uo[i] = ok ? U(uint32_t(bits)) : U(0);
   }
   escapes.clear();
   if (bad) {
