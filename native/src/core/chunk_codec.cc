@@ -39,6 +39,7 @@ struct Streams {
   std::vector<uint8_t> esc;
   uint64_t nesc = 0;
   std::vector<uint64_t> escAt;  // grid quantizer: where the escapes are (others mark them with token 0)
+  size_t extraBytes = 0;        // extra bits already taken out of `extras` (samples made of several clips)
 };
 
 // Closed-loop path (every quantizer): predictor PK and quantizer q over `frames` frames, producing tokens,
@@ -684,7 +685,7 @@ double codeTokens(const Streams& s, size_t frames, const Geometry& g, uint8_t me
 // Bits a candidate would take: tokens under their contexts, extra bits, escapes after zstd.
 double costOf(Streams& s, size_t frames, const Geometry& g, uint8_t method) {
   const std::vector<uint8_t> ex = s.extras.finish();
-  double bits = codeTokens(s, frames, g, method, nullptr) + 8.0 * ex.size();
+  double bits = codeTokens(s, frames, g, method, nullptr) + 8.0 * double(ex.size() + s.extraBytes);
   if (!s.esc.empty()) bits += 8.0 * std::min(s.esc.size(), zstdCompress(s.esc.data(), s.esc.size(), 1).size());
   return bits;
 }
@@ -855,30 +856,32 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
     preds = {prm.predictor};
   }
 
-  // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2).
-  size_t sampleFrames = frames;
-  // (at most a sixth of the chunk, so that measuring four predictors costs less than coding it once)
+  // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2): a few clips of
+  // consecutive frames spread over the chunk (one place in time is often unrepresentative: start-up,
+  // illumination, motion that comes and goes), of a band of rows from the middle of large frames (the
+  // temporal predictors still see the same rows one frame back), at most a sixth of the chunk so that
+  // measuring four predictors costs less than coding it once.
   const size_t sampleTarget = prm.level >= 2 ? n : std::min(size_t(1) << 18, n / 6);
-  if (n > sampleTarget) sampleFrames = std::max<size_t>(std::min<size_t>(frames, 3), (sampleTarget + fl - 1) / fl);
-  // from the middle of the chunk: leading frames are often unrepresentative (start-up, illumination)
-  const T* sample = x + (frames - sampleFrames) / 2 * fl;
-  // Large frames: a band of rows from the middle of each sampled frame (the temporal predictors still see
-  // the same rows one frame back), so the sample stays near the target instead of three whole frames.
+  size_t clips = 1, clipFrames = frames;
   Geometry gs = g;
   std::vector<T> band;
-  if (sampleFrames * fl > 2 * sampleTarget && g.rows > 8) {
-    gs.rows = std::max<size_t>(4, sampleTarget / (sampleFrames * g.rowLen));
-    if (gs.rows < g.rows) {
-      const size_t y0 = (g.rows - gs.rows) / 2, bl = gs.frameLen();
-      band.resize(sampleFrames * bl);
-      for (size_t t = 0; t < sampleFrames; t++)
-        std::memcpy(band.data() + t * bl, sample + t * fl + y0 * g.rowLen, bl * sizeof(T));
-      sample = band.data();
-    } else {
-      gs = g;
+  const T* sample = x;
+  if (n > sampleTarget) {
+    clips = frames >= 12 ? 4 : 1;
+    clipFrames = std::max<size_t>(std::min<size_t>(frames / clips, 3), (sampleTarget / clips + fl - 1) / fl);
+    clipFrames = std::min(clipFrames, frames / clips);
+    if (clips * clipFrames * fl > 2 * sampleTarget && g.rows > 8)
+      gs.rows = std::min(g.rows, std::max<size_t>(4, sampleTarget / (clips * clipFrames * g.rowLen)));
+    const size_t y0 = (g.rows - gs.rows) / 2, bl = gs.frameLen();
+    band.resize(clips * clipFrames * bl);
+    for (size_t k = 0; k < clips; k++) {
+      const size_t t0 = (frames - clipFrames) * (2 * k + 1) / (2 * clips);  // clip k, centred in its k-th of the chunk
+      for (size_t t = 0; t < clipFrames; t++)
+        std::memcpy(band.data() + (k * clipFrames + t) * bl, x + (t0 + t) * fl + y0 * g.rowLen, bl * sizeof(T));
     }
+    sample = band.data();
   }
-  const size_t sampleLen = sampleFrames * gs.frameLen();
+  const size_t sampleFrames = clips * clipFrames, sampleLen = sampleFrames * gs.frameLen();
   double best = std::numeric_limits<double>::infinity();
   size_t bestQ = 0;
   Predictor bestP = preds[0];
@@ -888,18 +891,31 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   uint8_t method = prm.codedMethod ? prm.codedMethod : uint8_t(kCodedRows);
   std::vector<uint16_t> bestTok;
   if (quants.size() * preds.size() > 1 && !(prm.level == 0 && quants.size() == 1)) {
+    const size_t clipLen = clipFrames * gs.frameLen();
     for (size_t qi = 0; qi < quants.size(); qi++) {
-      GridMemo memo;
+      std::vector<GridMemo> memo(clips);
       for (Predictor pk : preds) {
-        Streams s;
-        QuantChoice q = quants[qi];
-        if (!encodeStreams(q, pk, sample, sampleFrames, gs, s, &memo)) continue;
-        const double c = costOf(s, sampleFrames, gs, method);
+        // Each clip coded on its own (its first frame without the frame before it), the tokens, extra bits
+        // and escapes of all of them then costed together.
+        Streams all;
+        bool fits = true;
+        for (size_t k = 0; k < clips && fits; k++) {
+          Streams s;
+          QuantChoice q = quants[qi];
+          fits = encodeStreams(q, pk, sample + k * clipLen, clipFrames, gs, s, &memo[k]);
+          if (!fits) break;
+          all.tok.insert(all.tok.end(), s.tok.begin(), s.tok.end());
+          const std::vector<uint8_t> ex = s.extras.finish();
+          all.extraBytes += ex.size();
+          all.esc.insert(all.esc.end(), s.esc.begin(), s.esc.end());
+        }
+        if (!fits) continue;
+        const double c = costOf(all, sampleFrames, gs, method);
         if (c < best) {
           best = c;
           bestQ = qi;
           bestP = pk;
-          bestTok = std::move(s.tok);
+          bestTok = std::move(all.tok);
         }
       }
     }
