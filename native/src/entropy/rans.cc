@@ -147,11 +147,11 @@ void ransEncodeLanes(const uint16_t* tok, const uint8_t* ctx, size_t n, const ui
     const uint64_t xmax = (uint64_t(kRansL >> kScaleBits) << 16) * f;
     // Emit 16 bits when the state is too large for the symbol, without a branch (which the data makes
     // unpredictable): the two bytes are always written and kept only then. Read back as a little-endian word.
-    const bool emit = st >= xmax;
+    const unsigned emit = st >= xmax;  // 0 or 1, used arithmetically: a select here became a branch
     w[0] = uint8_t(st >> 8);
     w[1] = uint8_t(st);
-    w += emit ? 2 : 0;
-    st = emit ? st >> 16 : st;
+    w += emit << 1;
+    st >>= emit << 4;
     const uint32_t q = f > 1 ? uint32_t((unsigned __int128)st * e.rcp >> 64) : st;
     st = (q << kScaleBits) + (st - q * f) + e.start;
   };
