@@ -760,13 +760,11 @@ std::vector<uint8_t> zstdRawPayload(const void* data, size_t bytes, int level, b
 }
 
 template <class T>
-double maxFiniteAbs(const T* x, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double a = std::fabs(double(x[i]));
-    m = a > m && a <= std::numeric_limits<double>::max() ? a : m;
-  }
-  return m;
+double maxFiniteAbs(const T* x, size_t n) {  // 0 when there is no finite value
+  static_assert(std::is_floating_point<T>::value, "floats only");
+  double mn = 0, mx = 0;
+  if (!valueRange(x, sizeof(T) == 4 ? DType::F32 : DType::F64, n, &mn, &mx)) return 0;
+  return std::max(std::fabs(mn), std::fabs(mx));
 }
 
 template <class T>

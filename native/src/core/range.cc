@@ -1,39 +1,80 @@
-#include <cmath>
+#include <algorithm>
+#include <cstring>
+#include <limits>
 
+#include "cpu.h"
 #include "tezip/codec.h"
 
 namespace tezip {
 namespace {
+
+// Integers: plain min/max, which vectorises.
 template <class T>
-bool rangeOf(const T* p, uint64_t n, double* mn, double* mx) {
-  bool any = false;
-  T lo{}, hi{};
+__attribute__((always_inline)) inline bool intRange(const T* p, uint64_t n, double* mn, double* mx) {
+  T lo = std::numeric_limits<T>::max(), hi = std::numeric_limits<T>::lowest();
   for (uint64_t i = 0; i < n; i++) {
-    T v = p[i];
-    if constexpr (std::is_floating_point<T>::value)
-      if (!std::isfinite(v)) continue;
-    if (!any) {
-      lo = hi = v;
-      any = true;
-    } else {
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
-    }
+    lo = p[i] < lo ? p[i] : lo;
+    hi = p[i] > hi ? p[i] : hi;
   }
   *mn = double(lo);
   *mx = double(hi);
-  return any;
+  return n > 0;
 }
+
+// Floats: min/max of the finite values through integer keys that order like the values (IEEE min/max do not
+// vectorise without fast-math's assumptions); NaN and ±Inf take the keys that never win. −0 orders below +0.
+template <class F, class I>
+__attribute__((always_inline)) inline bool floatRange(const F* p, uint64_t n, double* mn, double* mx) {
+  constexpr int bits = int(8 * sizeof(I));
+  I inf;
+  const F infv = std::numeric_limits<F>::infinity();
+  std::memcpy(&inf, &infv, sizeof(I));  // the exponent field, all ones
+  const I magMask = std::numeric_limits<I>::max();
+  I lo = std::numeric_limits<I>::max(), hi = std::numeric_limits<I>::lowest();
+  for (uint64_t i = 0; i < n; i++) {
+    I b;
+    std::memcpy(&b, p + i, sizeof(I));
+    const bool finite = (b & inf) != inf;
+    const I key = b ^ ((b >> (bits - 1)) & magMask);  // sign-magnitude to two's complement order
+    const I m = I(0) - I(finite);  // all ones for a finite value: masks, since selects here do not vectorise
+    const I kl = (key & m) | (std::numeric_limits<I>::max() & ~m);
+    const I kh = (key & m) | (std::numeric_limits<I>::lowest() & ~m);
+    lo = std::min(lo, kl);
+    hi = std::max(hi, kh);
+  }
+  if (lo > hi) return false;  // no finite value
+  auto back = [&](I key) {
+    const I b = key ^ ((key >> (bits - 1)) & magMask);  // the mapping is its own inverse
+    F v;
+    std::memcpy(&v, &b, sizeof(F));
+    return double(v);
+  };
+  *mn = back(lo);
+  *mx = back(hi);
+  return true;
+}
+
+TEZIP_CLONES bool rangeU8(const uint8_t* p, uint64_t n, double* mn, double* mx) { return intRange(p, n, mn, mx); }
+TEZIP_CLONES bool rangeU16(const uint16_t* p, uint64_t n, double* mn, double* mx) { return intRange(p, n, mn, mx); }
+TEZIP_CLONES bool rangeI16(const int16_t* p, uint64_t n, double* mn, double* mx) { return intRange(p, n, mn, mx); }
+TEZIP_CLONES bool rangeI32(const int32_t* p, uint64_t n, double* mn, double* mx) { return intRange(p, n, mn, mx); }
+TEZIP_CLONES bool rangeF32(const float* p, uint64_t n, double* mn, double* mx) {
+  return floatRange<float, int32_t>(p, n, mn, mx);
+}
+TEZIP_CLONES bool rangeF64(const double* p, uint64_t n, double* mn, double* mx) {
+  return floatRange<double, int64_t>(p, n, mn, mx);
+}
+
 }  // namespace
 
 bool valueRange(const void* d, DType t, uint64_t n, double* mn, double* mx) {
   switch (t) {
-    case DType::U8: return rangeOf(static_cast<const uint8_t*>(d), n, mn, mx);
-    case DType::U16: return rangeOf(static_cast<const uint16_t*>(d), n, mn, mx);
-    case DType::I16: return rangeOf(static_cast<const int16_t*>(d), n, mn, mx);
-    case DType::I32: return rangeOf(static_cast<const int32_t*>(d), n, mn, mx);
-    case DType::F32: return rangeOf(static_cast<const float*>(d), n, mn, mx);
-    case DType::F64: return rangeOf(static_cast<const double*>(d), n, mn, mx);
+    case DType::U8: return rangeU8(static_cast<const uint8_t*>(d), n, mn, mx);
+    case DType::U16: return rangeU16(static_cast<const uint16_t*>(d), n, mn, mx);
+    case DType::I16: return rangeI16(static_cast<const int16_t*>(d), n, mn, mx);
+    case DType::I32: return rangeI32(static_cast<const int32_t*>(d), n, mn, mx);
+    case DType::F32: return rangeF32(static_cast<const float*>(d), n, mn, mx);
+    case DType::F64: return rangeF64(static_cast<const double*>(d), n, mn, mx);
   }
   throw Error(ErrorCode::InvalidArgument, "unknown dtype");
 }
