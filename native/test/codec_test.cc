@@ -237,8 +237,51 @@ void dataset(const std::string& name, Shape sh, const std::vector<uint8_t>& raw)
   }
 }
 
+// valueRange against the plain scan it replaces: finite values only, ties (±0) kept as first seen.
+template <class T>
+void rangeSuite(std::mt19937_64& rng) {
+  for (int trial = 0; trial < 300; trial++) {
+    std::vector<T> v(rng() % 70);
+    for (T& x : v) {
+      const unsigned kind = unsigned(rng() % 10);
+      if constexpr (std::is_floating_point<T>::value) {
+        const T sp[] = {T(0), T(-0.0), std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                        -std::numeric_limits<T>::infinity(), std::numeric_limits<T>::denorm_min(),
+                        -std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::max(), std::numeric_limits<T>::lowest()};
+        x = kind < 4 ? T(std::normal_distribution<double>(0, 1e3)(rng)) * (trial % 3 ? 1 : -1) : sp[rng() % 9];
+      } else {
+        x = T(rng());
+      }
+    }
+    bool any = false;
+    T lo{}, hi{};
+    for (T x : v) {
+      if constexpr (std::is_floating_point<T>::value)
+        if (!std::isfinite(x)) continue;
+      if (!any) lo = hi = x, any = true;
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+    double mn = 0, mx = 0;
+    const bool got = valueRange(v.data(), dtypeOf<T>(), v.size(), &mn, &mx);
+    CHECK(got == any, "valueRange: found %d, expected %d", int(got), int(any));
+    if (got && any) {
+      CHECK(mn == double(lo) && std::signbit(mn) == std::signbit(double(lo)), "valueRange min %g, expected %g", mn,
+            double(lo));
+      CHECK(mx == double(hi) && std::signbit(mx) == std::signbit(double(hi)), "valueRange max %g, expected %g", mx,
+            double(hi));
+    }
+  }
+}
+
 int main() {
   std::mt19937_64 rng(12345);
+  rangeSuite<uint8_t>(rng);
+  rangeSuite<uint16_t>(rng);
+  rangeSuite<int16_t>(rng);
+  rangeSuite<int32_t>(rng);
+  rangeSuite<float>(rng);
+  rangeSuite<double>(rng);
   if (!std::getenv("TEZIP_SKIP_SYNTH")) {
     syntheticSuite<uint8_t>(rng);
     syntheticSuite<uint16_t>(rng);

@@ -22,7 +22,9 @@ __attribute__((always_inline)) inline bool intRange(const T* p, uint64_t n, doub
 }
 
 // Floats: min/max of the finite values through integer keys that order like the values (IEEE min/max do not
-// vectorise without fast-math's assumptions); NaN and ±Inf take the keys that never win. −0 orders below +0.
+// vectorise without fast-math's assumptions); NaN and ±Inf take the keys that never win. −0 and +0 share a
+// key, and a zero minimum (or maximum) keeps the sign of the first zero in the data, as a scan comparing with
+// `<` would.
 template <class F, class I>
 __attribute__((always_inline)) inline bool floatRange(const F* p, uint64_t n, double* mn, double* mx) {
   constexpr int bits = int(8 * sizeof(I));
@@ -35,7 +37,8 @@ __attribute__((always_inline)) inline bool floatRange(const F* p, uint64_t n, do
     I b;
     std::memcpy(&b, p + i, sizeof(I));
     const bool finite = (b & inf) != inf;
-    const I key = b ^ ((b >> (bits - 1)) & magMask);  // sign-magnitude to two's complement order
+    const I sign = b >> (bits - 1);                 // 0 or −1
+    const I key = (b ^ (sign & magMask)) - sign;     // two's complement order; −0 and +0 both 0
     const I m = I(0) - I(finite);  // all ones for a finite value: masks, since selects here do not vectorise
     const I kl = (key & m) | (std::numeric_limits<I>::max() & ~m);
     const I kh = (key & m) | (std::numeric_limits<I>::lowest() & ~m);
@@ -43,8 +46,17 @@ __attribute__((always_inline)) inline bool floatRange(const F* p, uint64_t n, do
     hi = std::max(hi, kh);
   }
   if (lo > hi) return false;  // no finite value
+  double firstZero = 0;
+  if (lo == 0 || hi == 0)
+    for (uint64_t i = 0; i < n; i++)
+      if (p[i] == 0) {
+        firstZero = double(p[i]);
+        break;
+      }
   auto back = [&](I key) {
-    const I b = key ^ ((key >> (bits - 1)) & magMask);  // the mapping is its own inverse
+    if (key == 0) return firstZero;
+    const I k = key < 0 ? key - 1 : key;  // undo the shift that joined −0 to +0
+    const I b = k ^ ((k >> (bits - 1)) & magMask);
     F v;
     std::memcpy(&v, &b, sizeof(F));
     return double(v);
