@@ -233,7 +233,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     '',
     machineMarkdown(machine),
     '',
-    'Every tool runs as whole processes (start-up included): one to compress, one to decompress; tezip with ' +
+    'Every tool runs as whole processes (start-up included): one to compress, one to decompress, each the fastest of ' +
+      'up to 5 runs within about a second (slower commands run once); tezip with ' +
       `--threads ${o.threads[0] ?? 1} unless the row says otherwise, anchors single-threaded. MB/s = original bytes / seconds; ` +
       'ratio = original bytes / compressed bytes. Every output is decoded and checked by the harness: bit-exact ' +
       '(lossless), |x̂−x| ≤ tolerance (rel and abs rows: a rel ε is ε × the value range, the same tolerance for every ' +
