@@ -857,9 +857,10 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   // Measure every (quantizer, predictor) on a sample of the chunk (all of it at level 2): a few clips of
   // consecutive frames spread over the chunk (one place in time is often unrepresentative: start-up,
   // illumination, motion that comes and goes), of a band of rows from the middle of large frames (the
-  // temporal predictors still see the same rows one frame back), at most a sixth of the chunk so that
-  // measuring four predictors costs less than coding it once.
-  const size_t sampleTarget = prm.level >= 2 ? n : std::min(size_t(1) << 18, n / 6);
+  // temporal predictors still see the same rows one frame back), at most a twelfth of the chunk so that
+  // measuring four predictors costs about a third of coding it. (Against a sixth: one choice of the 24
+  // dataset × mode cases changed, calcium rel 1e-2, 0.2% larger; era5 rel 1e-3 compresses 12% faster.)
+  const size_t sampleTarget = prm.level >= 2 ? n : std::min(size_t(1) << 18, n / 12);
   size_t clips = 1, clipFrames = frames;
   Geometry gs = g;
   std::vector<T> band;
