@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "../entropy/rans.h"
@@ -39,7 +40,6 @@ struct Streams {
   std::vector<uint8_t> esc;
   uint64_t nesc = 0;
   std::vector<uint64_t> escAt;  // grid quantizer: where the escapes are (others mark them with token 0)
-  size_t extraBytes = 0;        // extra bits already taken out of `extras` (samples made of several clips)
 };
 
 // Closed-loop path (every quantizer): predictor PK and quantizer q over `frames` frames, producing tokens,
@@ -227,22 +227,21 @@ inline void decodeFrameRows(RowRansDecoder& dec, uint8_t* mcur, const uint8_t* m
     uint16_t* tk = tok + y * step;
     dec.decodeRow(sc.sums.data(), R, tk);
     uint8_t* m = mcur + y * R;
-    for (size_t j = 0; j < R; j++) m[j] = uint8_t(tk[j] ? tk[j] - 1u : 0u);  // tokMag, vectorised
+    for (size_t j = 0; j < R; j++) m[j] = tokMag(tk[j]);
     done(y, tk);
   }
 }
 
-// A frame's tokens into tcur (frame-sized), whichever coder the chunk uses.
+// A frame's tokens into tcur (frame-sized), whichever coder the chunk uses (method 1 needs no scratch).
 inline void decodeFrameInto(RansDecoder& dec, uint8_t* mcur, const uint8_t* mprev, const Geometry& g,
-                            uint16_t* tcur, std::unique_ptr<RowScratch>&) {
+                            uint16_t* tcur, RowScratch&) {
   auto keep = [tcur](size_t j, unsigned sym) { tcur[j] = uint16_t(sym); };
   decodeFrameTokens(dec, mcur, mprev, g, keep);
 }
 inline void decodeFrameInto(RowRansDecoder& dec, uint8_t* mcur, const uint8_t* mprev, const Geometry& g,
-                            uint16_t* tcur, std::unique_ptr<RowScratch>& sc) {
-  if (!sc) sc = std::make_unique<RowScratch>(g);
+                            uint16_t* tcur, RowScratch& sc) {
   auto none = [](size_t, const uint16_t*) {};
-  decodeFrameRows(dec, mcur, mprev, g, *sc, tcur, g.rowLen, none);
+  decodeFrameRows(dec, mcur, mprev, g, sc, tcur, g.rowLen, none);
 }
 
 inline uint64_t tokenValue(unsigned sym, BitReader& extras) {
@@ -285,7 +284,7 @@ void runDecode(D& dec, BitReader& extras, ByteReader& esc, size_t frames, const 
   uint8_t* mcur = ma.data();
   uint8_t* mprev = mb.data();
   uint16_t* tcur = tokens.data();
-  std::unique_ptr<RowScratch> sc;
+  RowScratch sc(g);
   for (size_t t = 0; t < frames; t++) {
     if (t) {
       std::swap(cur, prev);
@@ -324,7 +323,7 @@ void runDecodePredNet(D& dec, BitReader& extras, ByteReader& esc, size_t frames,
   uint8_t* mcur = ma.data();
   uint8_t* mprev = mb.data();
   uint16_t* tcur = tokens.data();
-  std::unique_ptr<RowScratch> sc;
+  RowScratch sc(g);
   for (size_t t = 0; t < frames; t++) {
     if (t) {
       std::swap(cur, prev);
@@ -662,31 +661,30 @@ bool encodeStreams(QuantChoice& qc, Predictor pk, const T* x, size_t frames, con
 
 // The token section of a coded chunk (tables and rANS stream) under `method`'s context model; with `out`
 // null, only its estimated size in bits.
-double codeTokens(const Streams& s, size_t frames, const Geometry& g, uint8_t method, ByteWriter* out,
+double codeTokens(const std::vector<uint16_t>& tok, size_t frames, const Geometry& g, uint8_t method, ByteWriter* out,
                   unsigned lanes = 0) {
-  std::vector<uint8_t> ctx(s.tok.size());
+  std::vector<uint8_t> ctx(tok.size());
   if (method == kCodedRows) {
-    computeRowContexts(s.tok.data(), frames, g, ctx.data());
+    computeRowContexts(tok.data(), frames, g, ctx.data());
     auto h = std::make_unique<RowHistograms>();
-    h->add(s.tok.data(), ctx.data(), s.tok.size());
+    h->add(tok.data(), ctx.data(), tok.size());
     if (!out) return h->costBits();
-    ransEncodeRows(s.tok.data(), ctx.data(), s.tok.size(), g.rowLen, lanes ? lanes : rowLanesFor(s.tok.size()), *h,
-                   *out);
+    ransEncodeRows(tok.data(), ctx.data(), tok.size(), g.rowLen, lanes ? lanes : rowLanesFor(tok.size()), *h, *out);
   } else {
-    computeContexts(s.tok.data(), frames, g, ctx.data());
+    computeContexts(tok.data(), frames, g, ctx.data());
     auto h = std::make_unique<Histograms>();
-    h->add(s.tok.data(), ctx.data(), s.tok.size());
+    h->add(tok.data(), ctx.data(), tok.size());
     if (!out) return h->costBits();
-    ransEncode(s.tok.data(), ctx.data(), s.tok.size(), *h, *out);
+    ransEncode(tok.data(), ctx.data(), tok.size(), *h, *out);
   }
   return 0;
 }
 
-// Bits a candidate would take: tokens under their contexts, extra bits, escapes after zstd.
-double costOf(Streams& s, size_t frames, const Geometry& g, uint8_t method) {
-  const std::vector<uint8_t> ex = s.extras.finish();
-  double bits = codeTokens(s, frames, g, method, nullptr) + 8.0 * double(ex.size() + s.extraBytes);
-  if (!s.esc.empty()) bits += 8.0 * std::min(s.esc.size(), zstdCompress(s.esc.data(), s.esc.size(), 1).size());
+// Bits a candidate would take: tokens under their contexts, extra bits (extraBytes of them), escapes after zstd.
+double costOf(const std::vector<uint16_t>& tok, size_t extraBytes, const std::vector<uint8_t>& esc, size_t frames,
+              const Geometry& g, uint8_t method) {
+  double bits = codeTokens(tok, frames, g, method, nullptr) + 8.0 * double(extraBytes);
+  if (!esc.empty()) bits += 8.0 * double(std::min(esc.size(), zstdCompress(esc.data(), esc.size(), 1).size()));
   return bits;
 }
 
@@ -710,7 +708,7 @@ std::vector<uint8_t> writeCoded(QuantChoice qc, Predictor pk, const T* x, size_t
   }
   qc.write(w);
   w.varint(s.nesc);
-  codeTokens(s, frames, g, method, &w, lanes);
+  codeTokens(s.tok, frames, g, method, &w, lanes);
   std::vector<uint16_t>().swap(s.tok);
   const std::vector<uint8_t> ex = s.extras.finish();
   w.varint(ex.size());
@@ -896,25 +894,26 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
       for (Predictor pk : preds) {
         // Each clip coded on its own (its first frame without the frame before it), the tokens, extra bits
         // and escapes of all of them then costed together.
-        Streams all;
+        std::vector<uint16_t> tok;
+        std::vector<uint8_t> esc;
+        size_t extraBytes = 0;
         bool fits = true;
         for (size_t k = 0; k < clips && fits; k++) {
           Streams s;
           QuantChoice q = quants[qi];
           fits = encodeStreams(q, pk, sample + k * clipLen, clipFrames, gs, s, &memo[k]);
           if (!fits) break;
-          all.tok.insert(all.tok.end(), s.tok.begin(), s.tok.end());
-          const std::vector<uint8_t> ex = s.extras.finish();
-          all.extraBytes += ex.size();
-          all.esc.insert(all.esc.end(), s.esc.begin(), s.esc.end());
+          tok.insert(tok.end(), s.tok.begin(), s.tok.end());
+          extraBytes += s.extras.finish().size();
+          esc.insert(esc.end(), s.esc.begin(), s.esc.end());
         }
         if (!fits) continue;
-        const double c = costOf(all, sampleFrames, gs, method);
+        const double c = costOf(tok, extraBytes, esc, sampleFrames, gs, method);
         if (c < best) {
           best = c;
           bestQ = qi;
           bestP = pk;
-          bestTok = std::move(all.tok);
+          bestTok = std::move(tok);
         }
       }
     }
@@ -923,10 +922,8 @@ std::vector<uint8_t> encodeTyped(const T* x, const EncodeParams& prm) {
   }
 
   if (!prm.codedMethod && !bestTok.empty()) {
-    Streams s;
-    s.tok = std::move(bestTok);
-    const double rows = codeTokens(s, sampleFrames, gs, kCodedRows, nullptr);
-    if (codeTokens(s, sampleFrames, gs, kCoded, nullptr) < rows - 0.02 * best) method = kCoded;
+    const double rows = codeTokens(bestTok, sampleFrames, gs, kCodedRows, nullptr);
+    if (codeTokens(bestTok, sampleFrames, gs, kCoded, nullptr) < rows - 0.02 * best) method = kCoded;
   }
   std::vector<uint8_t> out = writeCoded(quants[bestQ], bestP, x, frames, g, method, prm.rowLanes);
   if (out.empty()) {  // the grid did not fit the whole chunk: the closed loop with the same bound
@@ -1087,15 +1084,8 @@ std::pair<uint8_t, uint8_t> coderFromEnv() {  // read at every chunk: a test may
 }  // namespace
 
 std::vector<uint8_t> encodeChunk(const void* data, const EncodeParams& params) {
-  EncodeParams forced;
-  const std::pair<uint8_t, uint8_t> env = params.codedMethod || params.rowLanes ? std::pair<uint8_t, uint8_t>{0, 0} : coderFromEnv();
-  const bool force = env.first != 0;
-  if (force) {
-    forced = params;
-    forced.codedMethod = env.first;
-    forced.rowLanes = env.second;
-  }
-  const EncodeParams& prm = force ? forced : params;
+  EncodeParams prm = params;
+  if (!prm.codedMethod && !prm.rowLanes) std::tie(prm.codedMethod, prm.rowLanes) = coderFromEnv();
   checkShape(prm.shape);
   checkChunkBytes(prm.shape, prm.dtype);
   if (prm.mode == Mode::Abs && !(prm.ebAbs >= 0 && std::isfinite(prm.ebAbs)))

@@ -35,7 +35,7 @@ void normalizeFrequencies(const uint32_t* count, uint16_t* freq) {
   }
 }
 
-const BucketTable kBuckets;
+const BucketTable<kContexts> kBuckets;
 
 void computeContexts(const uint16_t* tok, size_t frames, const Geometry& g, uint8_t* ctx) {
   std::vector<uint16_t> part(g.rowLen);

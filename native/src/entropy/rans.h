@@ -26,8 +26,11 @@ struct Geometry {  // one frame, channels interleaved: index = (y*W + x)*C + c
   size_t frameLen() const { return rowLen * rows; }
 };
 
+// The bucket of a context sum s (<= 6·255): s when s < 8, else 8 + 2·(g − 3) + bit (g − 1) of s with
+// g = floor(log2 s), capped at NC − 1 (NC: the method's context count; 24 needs no cap).
+template <unsigned NC>
 struct BucketTable {
-  uint8_t b[6 * 256];  // s <= 6·255
+  uint8_t b[6 * 256];
   BucketTable() {
     for (unsigned s = 0; s < sizeof(b); s++) {
       unsigned v = s;
@@ -35,11 +38,19 @@ struct BucketTable {
         unsigned lg = 31u - unsigned(__builtin_clz(v));
         v = 8 + 2 * (lg - 3) + ((v >> (lg - 1)) & 1u);
       }
-      b[s] = uint8_t(v < kContexts ? v : kContexts - 1);
+      b[s] = uint8_t(v < NC ? v : NC - 1);
     }
   }
 };
-extern const BucketTable kBuckets;
+extern const BucketTable<kContexts> kBuckets;  // method 1's
+
+// One rANS decoding step of state st against a context's kScale slots (symbol | frequency << 9 |
+// start << 21, see readFrequencyTable), before renormalisation; returns the symbol (511 for an invalid slot).
+__attribute__((always_inline)) inline unsigned ransStep(const uint32_t* slots, uint32_t& st) {
+  const uint32_t e = slots[st & (kScale - 1)];
+  st = ((e >> 9) & 0xfffu) * (st >> kScaleBits) + (st & (kScale - 1)) - (e >> 21);
+  return e & 0x1ffu;
+}
 
 // A token's magnitude for context modelling: 0 for escape and for a zero value, else token - 1 (<= 255).
 inline uint8_t tokMag(uint16_t t) { return uint8_t(t ? t - 1u : 0u); }
@@ -177,32 +188,22 @@ class RansDecoder {
     const uint8_t* p;
     const uint8_t* end;
     const uint32_t* table;
-    __attribute__((always_inline)) unsigned next(unsigned ctx) {
-      uint32_t st = a;
-      a = b;
-      const uint32_t s = table[(size_t(ctx) << kScaleBits) | (st & (kScale - 1))];
-      st = ((s >> 9) & 0xfffu) * (st >> kScaleBits) + (st & (kScale - 1)) - (s >> 21);
-      if (st < kRansL) {
-        if (end - p < 2) throw Error(ErrorCode::Corrupt, "entropy-coded stream ends early");
-        st = (st << 16) | uint32_t(p[0]) | uint32_t(p[1]) << 8;
-        p += 2;
-      }
-      b = st;
-      return s & 0x1ffu;
-    }
+    __attribute__((always_inline)) unsigned next(unsigned ctx) { return step<true>(ctx); }
     // The same step for callers that have checked that two stream bytes remain for every step they take:
     // no bounds test, one register fewer in the hot loop.
-    __attribute__((always_inline)) unsigned nextRoomy(unsigned ctx) {
+    __attribute__((always_inline)) unsigned nextRoomy(unsigned ctx) { return step<false>(ctx); }
+    template <bool Checked>
+    __attribute__((always_inline)) unsigned step(unsigned ctx) {
       uint32_t st = a;
       a = b;
-      const uint32_t s = table[(size_t(ctx) << kScaleBits) | (st & (kScale - 1))];
-      st = ((s >> 9) & 0xfffu) * (st >> kScaleBits) + (st & (kScale - 1)) - (s >> 21);
+      const unsigned sym = ransStep(table + (size_t(ctx) << kScaleBits), st);
       if (st < kRansL) {
+        if (Checked && end - p < 2) throw Error(ErrorCode::Corrupt, "entropy-coded stream ends early");
         st = (st << 16) | uint32_t(p[0]) | uint32_t(p[1]) << 8;
         p += 2;
       }
       b = st;
-      return s & 0x1ffu;
+      return sym;
     }
   };
   Cursor cursor() const { return Cursor{state_[0], state_[1], p_, end_, table_.data()}; }

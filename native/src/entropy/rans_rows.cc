@@ -9,25 +9,8 @@
 
 namespace tezip {
 namespace {
-
-struct RowBuckets {
-  uint8_t b[kRowSums];
-  RowBuckets() {
-    for (unsigned s = 0; s < kRowSums; s++) {
-      unsigned v = s;
-      if (v >= 8) {
-        const unsigned lg = 31u - unsigned(__builtin_clz(v));
-        v = 8 + 2 * (lg - 3) + ((v >> (lg - 1)) & 1u);
-      }
-      b[s] = uint8_t(v);  // <= 23 (s < 2^11)
-    }
-  }
-};
-const RowBuckets kRowBucketTable;
-
+const BucketTable<kRowContexts> kRowBucketTable;  // (no cap: every sum's bucket is at most 23)
 }  // namespace
-
-unsigned rowBucket(unsigned s) { return kRowBucketTable.b[s]; }
 
 void rowContextSums(const uint8_t* m, const uint8_t* mprev, size_t y, const Geometry& g, uint16_t* sums) {
   const size_t R = g.rowLen, C = g.chans;
@@ -106,13 +89,6 @@ RowRansDecoder::RowRansDecoder(ByteReader& in) : off_(kRowSums) {
 }
 
 namespace {
-
-// One decoding step of state st under the slot table block T; returns the symbol (511 for an invalid slot).
-__attribute__((always_inline)) inline unsigned ransStep(const uint32_t* T, uint32_t& st) {
-  const uint32_t e = T[st & (kScale - 1)];
-  st = ((e >> 9) & 0xfffu) * (st >> kScaleBits) + (st & (kScale - 1)) - (e >> 21);
-  return e & 0x1ffu;
-}
 
 #if defined(__x86_64__)
 // For each 8-bit mask of the lanes that renormalise: lane k takes the (number of set bits below k)-th of the

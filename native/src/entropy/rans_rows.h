@@ -24,10 +24,6 @@ inline bool validRowLanes(unsigned lanes) { return lanes == 8 || lanes == 16 || 
 constexpr size_t kRowSums = 6 * 255 + 1;  // context sums are 0 … 6·255
 using RowHistograms = ContextHistograms<kRowContexts>;
 
-// The bucket of a context sum s: s when s < 8, else 8 + 2·(g − 3) + bit (g − 1) of s, g = floor(log2 s);
-// at most 23 for s <= 6·255.
-unsigned rowBucket(unsigned s);
-
 // Row y of a frame: sums[j] = 2·m(N) + m(NE) + m(NW) when y > 0 (N standing in for a missing NE or NW at the
 // row's ends) + m(NN) when y >= 2 + m(P) when mprev is given. m: the frame's magnitudes (rows above y filled
 // in), mprev: the previous frame's. Whole rows at a time: the loops vectorise.
