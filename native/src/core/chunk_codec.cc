@@ -425,7 +425,8 @@ void losslessDecode(D& dec, BitReader& extras, size_t frames, const Geometry& g,
   if (step == 1) {
     for (size_t i = 0; i < n; i++) out[i] = OrderedBits<T>::from(U(U(r[i] & mask) + minQ));
   } else {
-    for (size_t i = 0; i < n; i++) out[i] = OrderedBits<T>::from(U(U(U(r[i] & mask) * step) + minQ));
+    // (the product in 64 bits: a uint16_t one would be an int, which a hostile step overflows)
+    for (size_t i = 0; i < n; i++) out[i] = OrderedBits<T>::from(U(U(uint64_t(r[i] & mask) * step) + minQ));
   }
 }
 
